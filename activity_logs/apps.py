@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ActivityLogsConfig(AppConfig):
+    name = "activity_logs"
+    verbose_name = "Activity log"

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class EventDefinitionsConfig(AppConfig):
+    name = "event_definitions"

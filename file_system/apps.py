@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class FileSystemConfig(AppConfig):
+    name = "file_system"

@@ -1,0 +1,2 @@
+urlpatterns: list = []
+root_urlpatterns: list = []

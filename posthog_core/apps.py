@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PosthogCoreConfig(AppConfig):
+    name = "posthog_core"
+    verbose_name = "Accounts and projects"

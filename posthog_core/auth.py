@@ -1,0 +1,75 @@
+"""Authentication: personal API keys (header, body, query string) and session cookies."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from posthog_core.models import PersonalAPIKey, hash_key_value
+
+# PostHog refreshes last_used_at at most hourly, so a busy key costs no write per request.
+LAST_USED_REFRESH = timedelta(hours=1)
+
+
+class PersonalAPIKeyAuthentication(authentication.BaseAuthentication):
+    """Find one key (Bearer header, then `personal_api_key` in the body, then in the query string).
+
+    Only the first key found is tried. Bearer tokens of other kinds (`pha_` OAuth tokens) are left
+    to other authenticators. `request.auth` is the PersonalAPIKey on success.
+    """
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        found = self.find_key(request)
+        if found is None:
+            return None
+        return self.lookup(*found)
+
+    def lookup(self, value: str, source: str):
+        key = (
+            PersonalAPIKey.objects.select_related("user")
+            .filter(secure_value=hash_key_value(value))
+            .first()
+        )
+        if key is None or not key.user.is_active:
+            raise exceptions.AuthenticationFailed(f"Personal API key found in request {source} is invalid.")
+        now = timezone.now()
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_REFRESH:
+            PersonalAPIKey.objects.filter(pk=key.pk).update(last_used_at=now)
+            key.last_used_at = now
+        return key.user, key
+
+    @staticmethod
+    def find_key_in_header(request) -> str | None:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, token = header.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() == "bearer" and token and not token.startswith("pha_"):
+            return token
+        return None
+
+    def find_key(self, request) -> tuple[str, str] | None:
+        token = self.find_key_in_header(request)
+        if token:
+            return token, "Authorization header"
+        if request.method not in ("GET", "HEAD", "OPTIONS") and request.content_type.startswith(
+            ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
+        ):
+            data = request.data
+            value = data.get("personal_api_key") if hasattr(data, "get") else None
+            if isinstance(value, str) and value:
+                return value, "body"
+        value = request.query_params.get("personal_api_key")
+        if value:
+            return value, "query string"
+        return None
+
+    def authenticate_header(self, request) -> str:
+        return self.keyword
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's session authentication (CSRF enforced), for the browsable API and the web app."""

@@ -1,0 +1,24 @@
+"""Small helpers shared by every app: time-ordered UUIDs and random tokens."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import string
+import time
+import uuid
+
+_BASE62 = string.digits + string.ascii_letters
+
+
+def uuid7() -> uuid.UUID:
+    """A time-ordered UUID (RFC 9562 v7): new rows land at the end of the primary-key index."""
+    millis = time.time_ns() // 1_000_000
+    rand_a = int.from_bytes(os.urandom(2), "big") & 0x0FFF
+    rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
+    value = (millis & ((1 << 48) - 1)) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
+    return uuid.UUID(int=value)
+
+
+def random_base62(length: int) -> str:
+    return "".join(secrets.choice(_BASE62) for _ in range(length))

@@ -1,0 +1,64 @@
+"""Infrastructure views: health check, JSON 404/500 for API paths, and the benchmark baseline."""
+
+from __future__ import annotations
+
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from posthog_core.exception_handler import SERVER_ERROR_DETAIL
+
+
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return JsonResponse({"status": "error", "detail": "database unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return JsonResponse({"type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"type": "server_error", "code": "error", "detail": SERVER_ERROR_DETAIL, "attr": None}, status=500)
+
+
+def bench_bare_me(request: HttpRequest) -> JsonResponse:
+    """Benchmark baseline (served only with POSTHOG_CORE_BENCH=1): the JSON of `/api/users/@me/`
+    built by hand after the same key lookup, without DRF's request cycle or serializers."""
+    from posthog_core.auth import PersonalAPIKeyAuthentication
+    from posthog_core.models import User
+
+    auth = PersonalAPIKeyAuthentication()
+    token = auth.find_key_in_header(request)
+    if token is None:
+        return JsonResponse({"detail": "no key"}, status=401)
+    key_user, _ = auth.lookup(token, "Authorization header")
+    user = User.objects.select_related("current_project__organization").get(pk=key_user.pk)
+    project = user.current_project
+    return JsonResponse(
+        {
+            "id": user.id,
+            "uuid": str(user.uuid),
+            "distinct_id": user.distinct_id,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            "is_email_verified": user.is_email_verified,
+            "role_at_organization": user.role_at_organization,
+            "hedgehog_config": user.hedgehog_config,
+            "date_joined": user.date_joined.isoformat().replace("+00:00", "Z"),
+            "is_staff": user.is_staff,
+            "team": project and {
+                "id": project.id,
+                "organization": str(project.organization_id),
+                "name": project.name,
+                "api_token": project.api_token,
+            },
+            "organization": project and {"id": str(project.organization_id), "name": project.organization.name},
+        }
+    )

@@ -1,0 +1,110 @@
+"""Base viewset mixins: the permission chain, project routing and tenancy in one place."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework.exceptions import NotAuthenticated, NotFound
+from rest_framework.permissions import IsAuthenticated
+
+from posthog_core.models import OrganizationMembership, Project
+from posthog_core.permissions import ScopePermission, TeamMemberPermission
+
+CURRENT_PROJECT = "@current"
+
+
+class ScopedViewSetMixin:
+    """Every API view declares `scope_object`; custom actions add `required_scopes` or are listed
+    in `scope_object_read_actions` / `scope_object_write_actions`.
+
+    Subclasses may not override get_permissions(); extra checks go in `extra_permission_classes`.
+    """
+
+    scope_object: str | None = None
+    scope_object_read_actions: tuple[str, ...] = ()
+    scope_object_write_actions: tuple[str, ...] = ()
+    # Set per action through `@action(required_scopes=[...])` (DRF passes action kwargs to the view).
+    required_scopes: list[str] | None = None
+    extra_permission_classes: tuple = ()
+
+    _guarded_methods = ("get_permissions",)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("_is_base_mixin"):
+            return
+        for name in cls._guarded_methods:
+            if name in cls.__dict__:
+                raise ImproperlyConfigured(
+                    f"{cls.__name__} overrides {name}(); use extra_permission_classes or "
+                    "safely_get_queryset() so tenancy and scopes stay in one place."
+                )
+
+    def get_permissions(self):
+        classes = [IsAuthenticated, ScopePermission, *self.base_permission_classes(), *self.extra_permission_classes]
+        return [permission() for permission in classes]
+
+    def base_permission_classes(self) -> list:
+        return []
+
+    def team_for_scope_check(self):
+        return None
+
+
+class TeamScopedViewSetMixin(ScopedViewSetMixin):
+    """Views under `/api/projects/{project_id}/`.
+
+    `self.team` resolves the URL's project (`@current` or an integer; 404 `Project not found.`
+    otherwise). The user must be a member of its organization (403). get_queryset() filters the
+    view's queryset by `team_field` = the project, and subclasses narrow it in
+    safely_get_queryset(). Another project's object therefore is a 404, never an object check.
+    """
+
+    team_field = "team"
+    _is_base_mixin = True
+    _guarded_methods = ("get_permissions", "get_queryset")
+
+    def base_permission_classes(self) -> list:
+        return [TeamMemberPermission]
+
+    @cached_property
+    def team(self) -> Project:
+        raw = str(self.kwargs.get("project_id", ""))
+        if raw == CURRENT_PROJECT:
+            user = self.request.user
+            if not user.is_authenticated:
+                raise NotAuthenticated()
+            project_id = user.current_project_id
+        else:
+            project_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 18 else None
+        project = Project.objects.filter(pk=project_id).first() if project_id is not None else None
+        if project is None:
+            raise NotFound("Project not found.")
+        return project
+
+    def team_for_scope_check(self) -> Project:
+        return self.team
+
+    def user_is_member(self, project: Project) -> bool:
+        cache = self.__dict__.setdefault("_membership_cache", {})
+        if project.organization_id not in cache:
+            cache[project.organization_id] = OrganizationMembership.objects.filter(
+                organization_id=project.organization_id, user_id=self.request.user.id
+            ).exists()
+        return cache[project.organization_id]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return super().get_queryset().none()  # schema generation: no request, no project
+        queryset = super().get_queryset().filter(**{f"{self.team_field}_id": self.team.id})
+        return self.safely_get_queryset(queryset)
+
+    def safely_get_queryset(self, queryset):
+        return queryset
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if "project_id" in self.kwargs and not getattr(self, "swagger_fake_view", False):
+            context["team"] = self.team
+        return context
