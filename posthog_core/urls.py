@@ -11,7 +11,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from posthog_core import views
 
-PROJECT_APPS = ["activity_logs", "event_definitions", "file_system", "schemas", "insights", "exports"]
+# `schemas` comes before `event_definitions`: it serves event_definitions/{typescript,python,golang}/,
+# which the event-definition router would otherwise read as an id.
+PROJECT_APPS = ["activity_logs", "schemas", "event_definitions", "file_system", "insights", "exports"]
 
 
 def project_urls():
