@@ -122,3 +122,22 @@ class TaggedItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["tag", "event_definition"], name="unique_tagged_event_definition"),
         ]
+
+
+class QueryLog(models.Model):
+    """One row per query execution (insight, `/query/`, export render) naming the events it read.
+
+    `metrics/` counts these rows over the last 30 days; the GIN index serves `event_names @> ARRAY[name]`.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    team = models.ForeignKey("posthog_core.Project", on_delete=models.CASCADE, related_name="query_logs")
+    event_names = ArrayField(models.TextField(), default=list)
+    source = models.CharField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["event_names"], name="query_log_event_names"),
+            models.Index(fields=["team", "created_at"], name="query_log_team_created"),
+        ]
