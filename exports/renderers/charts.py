@@ -1,0 +1,111 @@
+"""PNG charts drawn server-side with matplotlib's Agg backend (no browser), at PostHog's 2x scale."""
+
+from __future__ import annotations
+
+import io
+import math
+from itertools import islice
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from exports.renderers.tabular import csv_text, header_label
+from exports.renderers.types import Chart, Section
+
+# PostHog's exporter screenshots at device scale factor 2: 100 dpi layouts rendered at 200 dpi.
+SCALE_DPI = 200
+INSIGHT_SIZE = (8.0, 5.0)  # 800 x 500 CSS px, as PostHog's 800 px wide insight exports
+TILE_SIZE = (6.4, 4.0)
+TABLE_IMAGE_ROWS = 25
+TABLE_IMAGE_COLUMNS = 8
+_CELL_CHARS = 32
+_PALETTE = ["#1d4aff", "#621da6", "#42827e", "#ce0e74", "#f14f58", "#7c440e", "#529a0a", "#0476fb", "#fe729e"]
+
+
+def draw_chart(ax, chart: Chart | None, title: str) -> None:
+    """Draw one insight on a matplotlib Axes: lines over dates, bars per series, or a table."""
+    ax.set_title(title, fontsize=11, loc="left", fontweight="bold")
+    if chart is None or (chart.kind != "table" and not chart.series):
+        ax.axis("off")
+        ax.text(0.5, 0.5, "No data", ha="center", va="center", fontsize=10, color="#777777")
+    elif chart.kind == "table":
+        _draw_table(ax, chart)
+    elif chart.kind == "bar":
+        _draw_bars(ax, chart)
+    else:
+        _draw_lines(ax, chart)
+
+
+def _draw_lines(ax, chart: Chart) -> None:
+    positions = list(range(len(chart.x_labels)))
+    for index, series in enumerate(chart.series):
+        ax.plot(positions, series.values[: len(positions)], label=series.label, linewidth=1.6,
+                color=_PALETTE[index % len(_PALETTE)], marker="o" if len(positions) <= 31 else None, markersize=2.5)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+    ax.set_xticks([p for p in ax.get_xticks() if 0 <= p < len(positions)])
+    ax.set_xticklabels([chart.x_labels[int(p)] for p in ax.get_xticks()], rotation=30, ha="right", fontsize=7)
+    _finish_axes(ax, chart, "Date")
+
+
+def _draw_bars(ax, chart: Chart) -> None:
+    labels = [series.label for series in chart.series]
+    totals = [sum(v for v in series.values if isinstance(v, int | float)) for series in chart.series]
+    ax.bar(range(len(totals)), totals, color=[_PALETTE[i % len(_PALETTE)] for i in range(len(totals))],
+           label=None)
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels([label[:24] for label in labels], rotation=30, ha="right", fontsize=7)
+    _finish_axes(ax, chart, "Series", legend=False)
+
+
+def _finish_axes(ax, chart: Chart, x_label: str, legend: bool = True) -> None:
+    ax.set_xlabel(x_label, fontsize=8)
+    ax.set_ylabel(chart.y_label, fontsize=8)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.grid(axis="y", color="#e5e5e5", linewidth=0.6)
+    ax.set_ylim(bottom=0)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if legend and chart.series:
+        ax.legend(fontsize=7, loc="upper left", frameon=False, ncol=min(len(chart.series), 3))
+
+
+def _draw_table(ax, chart: Chart) -> None:
+    ax.axis("off")
+    table = chart.table
+    if table is None:
+        return
+    columns = table.columns[:TABLE_IMAGE_COLUMNS]
+    rows = [[csv_text(v)[:_CELL_CHARS] for v in row[: len(columns)]] for row in islice(table.rows, TABLE_IMAGE_ROWS)]
+    if not rows:
+        ax.text(0.5, 0.5, "No rows", ha="center", va="center", fontsize=10, color="#777777")
+        return
+    drawn = ax.table(cellText=rows, colLabels=[header_label(c)[:_CELL_CHARS] for c in columns],
+                     loc="upper center", cellLoc="left")
+    drawn.auto_set_font_size(False)
+    drawn.set_fontsize(6)
+    drawn.scale(1, 1.1)
+
+
+def _png(figure: Figure) -> bytes:
+    out = io.BytesIO()
+    FigureCanvasAgg(figure)
+    figure.savefig(out, format="png", dpi=SCALE_DPI, facecolor="white")
+    return out.getvalue()
+
+
+def render_png(sections: list[Section], title: str = "") -> bytes:
+    """One section → one chart image (800x500 at 2x). Several (a dashboard) → a grid of tiles, two
+    per row, in order, under the dashboard's title."""
+    if len(sections) <= 1:
+        figure = Figure(figsize=INSIGHT_SIZE, layout="constrained")
+        section = sections[0] if sections else None
+        draw_chart(figure.add_subplot(), section.chart if section else None, section.title if section else title)
+        return _png(figure)
+    columns = 2
+    rows = math.ceil(len(sections) / columns)
+    figure = Figure(figsize=(TILE_SIZE[0] * columns, TILE_SIZE[1] * rows + 0.6), layout="constrained")
+    figure.suptitle(title, fontsize=14, fontweight="bold", x=0.01, ha="left")
+    for index, section in enumerate(sections):
+        draw_chart(figure.add_subplot(rows, columns, index + 1), section.chart, section.title)
+    return _png(figure)
