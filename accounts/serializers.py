@@ -13,7 +13,10 @@ class UserBasicSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "uuid", "distinct_id", "first_name", "last_name", "email", "is_email_verified"]
+        fields = [
+            "id", "uuid", "distinct_id", "first_name", "last_name", "email", "is_email_verified",
+            "hedgehog_config", "role_at_organization",
+        ]
         read_only_fields = fields
 
 

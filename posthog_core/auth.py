@@ -55,7 +55,9 @@ class PersonalAPIKeyAuthentication(authentication.BaseAuthentication):
         token = self.find_key_in_header(request)
         if token:
             return token, "Authorization header"
-        if request.method not in ("GET", "HEAD", "OPTIONS") and request.content_type.startswith(
+        # Any method may carry the key in its body (PostHog reads request.data even on GET); only
+        # content types we parse are read, so an odd body cannot turn auth into a 415.
+        if request.content_type.startswith(
             ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
         ):
             data = request.data

@@ -23,12 +23,13 @@ class ProjectFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
-    password = factory.PostGenerationMethodCall("set_password", "password")
+    # Hashed before the INSERT: a post-generation set_password left the saved hash stale, so
+    # force_login() sessions of such users were silently rejected.
+    password = factory.django.Password("password")
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
