@@ -1,0 +1,90 @@
+"""The project tree (§3.7): typed entries addressed by escaped paths, per-user shortcuts, view log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Upper
+from django.utils import timezone
+
+from posthog_core.utils import uuid7
+
+FOLDER = "folder"
+
+# Everything up to the last unescaped `/` (segments are runs of `\x` pairs or plain characters).
+_PARENT_PREFIX_RE = r"^(?:(?:\\.|[^\\/])*/)*"
+_UNESCAPE_RE = r"\\(.)"
+
+
+def _last_segment_expression():
+    """SQL for the unescaped last segment of `path`; kept in the `name` column by PostgreSQL itself,
+    so raw COPY seeding and set-based moves keep it right without application code."""
+    last = Func(F("path"), Value(_PARENT_PREFIX_RE), Value(""), function="regexp_replace")
+    return Func(last, Value(_UNESCAPE_RE), Value(r"\1"), Value("g"), function="regexp_replace")
+
+
+class FileSystem(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    team = models.ForeignKey("posthog_core.Project", on_delete=models.CASCADE, related_name="+")
+    path = models.TextField()
+    depth = models.IntegerField(null=True, blank=True)
+    type = models.CharField(max_length=100, blank=True, default="")
+    ref = models.CharField(max_length=100, null=True, blank=True)
+    href = models.TextField(null=True, blank=True)
+    shortcut = models.BooleanField(null=True, blank=True, default=False)
+    meta = models.JSONField(default=dict, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Derived, never written by the application: the unescaped last segment for `name:` search.
+    name = models.GeneratedField(expression=_last_segment_expression(), output_field=models.TextField(), db_persist=True)
+
+    class Meta:
+        indexes = [
+            # `text_pattern_ops` lets `path LIKE 'prefix/%'` (parent, count, move) use a btree range
+            # scan whatever the database collation is.
+            models.Index(F("team"), OpClass(F("path"), name="text_pattern_ops"), name="file_system_team_path"),
+            models.Index(
+                F("team"), F("depth"), OpClass(F("path"), name="text_pattern_ops"), name="file_system_team_depth_path"
+            ),
+            models.Index(fields=["team", "type", "ref"], name="file_system_team_type_ref"),
+            # Django's icontains compiles to UPPER(col) LIKE UPPER(%s): index that expression.
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="file_system_name_trgm"),
+            # Plain search tokens are case-insensitive regexes (`/` also matches `\/`): `~*` uses this.
+            GinIndex(fields=["path"], opclasses=["gin_trgm_ops"], name="file_system_path_trgm"),
+        ]
+        constraints = [
+            # One real folder per path: concurrent creates insert parents with ON CONFLICT DO NOTHING.
+            models.UniqueConstraint(
+                fields=["team", "path"], condition=Q(type=FOLDER, shortcut=False), name="file_system_unique_folder"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class FileSystemShortcut(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    team = models.ForeignKey("posthog_core.Project", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    path = models.TextField()
+    type = models.CharField(max_length=100, blank=True, default="")
+    ref = models.CharField(max_length=100, null=True, blank=True)
+    href = models.TextField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "user"], name="fs_shortcut_team_user")]
+
+
+class FileSystemViewLog(models.Model):
+    team = models.ForeignKey("posthog_core.Project", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=100)
+    ref = models.CharField(max_length=100)
+    viewed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "user", "type", "ref", "-viewed_at"], name="fs_view_log_lookup")]
