@@ -1,0 +1,56 @@
+"""Which event and property definitions a batch implies, and each property's inferred type. Pure."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+MAX_DEFINITION_NAME_BYTES = 200
+# Person updates carried in event properties; they describe the person, not the event.
+SKIPPED_PROPERTIES = frozenset({"$set", "$set_once", "$unset"})
+_ISO_DATETIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$"
+)
+
+
+def definition_name_ok(name: str) -> bool:
+    return 0 < len(name.encode("utf-8", errors="surrogatepass")) <= MAX_DEFINITION_NAME_BYTES
+
+
+def is_iso_datetime(value: str) -> bool:
+    if len(value) > 40 or not _ISO_DATETIME.match(value):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def property_type_infer(value: Any) -> str | None:
+    """PostHog's types: Boolean, Numeric, DateTime (ISO-8601 strings), String; None for the rest."""
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int | float):
+        return "Numeric"
+    if isinstance(value, str):
+        return "DateTime" if is_iso_datetime(value) else "String"
+    return None
+
+
+def batch_definitions(events: list[dict[str, Any]]) -> tuple[list[str], list[tuple[str, str | None]]]:
+    """Sorted event names, and sorted (property name, type) pairs: the first typed sighting wins.
+
+    Sorting fixes the order in which concurrent batches take row locks, so they cannot deadlock.
+    """
+    event_names = {event["event"] for event in events}
+    property_types: dict[str, str | None] = {}
+    for event in events:
+        for name, value in event["properties"].items():
+            if property_types.get(name) is None and name not in SKIPPED_PROPERTIES:
+                property_types[name] = property_type_infer(value)
+    return (
+        sorted(name for name in event_names if definition_name_ok(name)),
+        sorted((name, kind) for name, kind in property_types.items() if definition_name_ok(name)),
+    )
