@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.db.models.functions import Collate, TruncDate
 from django.utils import timezone
 
 from posthog_core.utils import uuid7
@@ -45,6 +46,16 @@ class EventDefinition(models.Model):
         indexes = [
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="event_definition_name_trgm"),
             models.Index(fields=["team"], condition=models.Q(enforcement_mode="reject"), name="event_definition_reject"),
+            # The list's default order (`last_seen_at::date DESC NULLS LAST, name` in bytewise order) and
+            # its name order, so a page is an index walk rather than a sort of the whole project.
+            # TruncDate compiles to `(last_seen_at AT TIME ZONE 'UTC')::date`, which is immutable.
+            models.Index(
+                models.F("team"),
+                TruncDate("last_seen_at").desc(nulls_last=True),
+                Collate("name", "C"),
+                name="event_definition_default_order",
+            ),
+            models.Index(models.F("team"), Collate("name", "C"), name="event_definition_name_c"),
         ]
 
     def __str__(self) -> str:
