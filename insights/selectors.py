@@ -1,0 +1,209 @@
+"""Run compiled queries and shape their rows into PostHog's response bodies."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.db import DataError, connection, transaction
+
+from insights import compiler
+from insights.dates import Buckets, DateError, parse_point, project_zone, trends_buckets
+from insights.query_spec import EventsQuerySpec, PropertyFilter, SeriesSpec, TrendsQuerySpec, fail
+from posthog_core.models import Project
+
+STREAM_BATCH = 2_000
+TYPES = {"*": "Tuple(UUID, String, String, DateTime64(6, 'UTC'), String)", "event": "String",
+         "distinct_id": "String", "uuid": "UUID", "timestamp": "DateTime64(6, 'UTC')", "count()": "UInt64"}
+
+
+def _number(value) -> float | int:
+    """JSON-safe numbers: integers stay integers; NaN/infinite sums become 0 rather than invalid JSON."""
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    number = float(value) if isinstance(value, Decimal) else value
+    if not math.isfinite(number):
+        return 0
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def regex_check(filters: list[PropertyFilter]) -> None:
+    """Reject regexes PostgreSQL cannot compile (its dialect differs from Python's), naming the filter."""
+    for item in filters:
+        if item.operator != "regex":
+            continue
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT '' ~ %s", [item.value])
+        except DataError:
+            fail([*item.path, "value"], "Invalid regular expression.", "invalid_regex")
+
+
+def _run(sql: compiler.Sql) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.text, sql.params)
+        return cursor.fetchall()
+
+
+def _event_window(spec: EventsQuerySpec, zone, now: datetime, path: list[str]):
+    """EventsQuery `after` defaults to the last 24 hours, as in PostHog; `"all"` lifts the bound."""
+    bounds = []
+    for key, default in (("after", "-24h"), ("before", None)):
+        value = getattr(spec, key) or default
+        if value is None or value == "all":
+            bounds.append(None)
+            continue
+        try:
+            bounds.append(parse_point(value, zone=zone, now=now, end=False).replace(tzinfo=zone).astimezone(UTC))
+        except (DateError, OverflowError):
+            fail([*path, key], f"Could not parse the date '{value}'.", "invalid_date")
+    return bounds
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _row_shaper(spec: EventsQuerySpec, zone):
+    """A function turning one SQL row into the row PostHog answers, in `select` order."""
+
+    def shape(row: tuple) -> list:
+        out, index = [], 0
+        for column in spec.select:
+            if column == "*":
+                uuid, event, properties, timestamp, distinct_id = row[index:index + 5]
+                out.append({"uuid": str(uuid), "event": event, "properties": _json(properties),
+                            "timestamp": timestamp.astimezone(zone).isoformat(), "distinct_id": distinct_id})
+                index += 5
+                continue
+            value = row[index]
+            if column == "timestamp":
+                value = value.astimezone(zone).isoformat()
+            elif column == "uuid":
+                value = str(value)
+            elif column.startswith("properties."):
+                value = _json(value)
+            out.append(value)
+            index += 1
+        return out
+
+    return shape
+
+
+def events_query_run(*, team: Project, spec: EventsQuerySpec, now: datetime, path: list[str]) -> dict:
+    zone = project_zone(team.timezone)
+    since, until = _event_window(spec, zone, now, path)
+    regex_check(spec.properties)
+    sql = compiler.events_query_sql(spec=spec, team_id=team.id, since=since, until=until, limit=spec.limit + 1,
+                                    offset=spec.offset)
+    rows = _run(sql)
+    shape = _row_shaper(spec, zone)
+    return {
+        "columns": list(spec.select),
+        "results": [shape(row) for row in rows[:spec.limit]],
+        "types": [[column, TYPES.get(column, "Nullable(String)")] for column in spec.select],
+        "hasMore": len(rows) > spec.limit,
+        "limit": spec.limit,
+        "offset": spec.offset,
+    }
+
+
+def events_query_rows(*, team: Project, spec: EventsQuerySpec, now: datetime, row_limit: int,
+                      path: list[str]) -> Iterator[list]:
+    """Every row of the query up to `row_limit`, fetched in batches through a server-side cursor.
+
+    Checks run before the generator is returned, so a bad query fails before streaming starts.
+    """
+    zone = project_zone(team.timezone)
+    since, until = _event_window(spec, zone, now, path)
+    regex_check(spec.properties)
+    sql = compiler.events_query_sql(spec=spec, team_id=team.id, since=since, until=until, limit=row_limit, offset=0)
+    shape = _row_shaper(spec, zone)
+
+    def generate() -> Iterator[list]:
+        # chunked_cursor() is a named (server-side) cursor, WITH HOLD outside a transaction.
+        cursor = connection.chunked_cursor()
+        try:
+            cursor.execute(sql.text, sql.params)
+            while batch := cursor.fetchmany(STREAM_BATCH):
+                for row in batch:
+                    yield shape(row)
+        finally:
+            cursor.close()
+
+    return generate()
+
+
+def _action(series: SeriesSpec, order: int) -> dict:
+    return {"id": series.event, "type": "events", "order": order, "name": series.name or series.event or "All events",
+            "custom_name": series.custom_name, "math": series.math, "math_property": series.math_property}
+
+
+def _series_result(*, series: SeriesSpec, order: int, buckets: Buckets, values: dict, breakdown_value=None) -> dict:
+    data = [_number(values.get(start)) for start in buckets.starts]
+    label = series.custom_name or series.event or "All events"
+    result = {
+        "action": _action(series, order),
+        "label": label,
+        "count": _number(sum(data)),
+        "data": data,
+        "labels": buckets.labels(),
+        "days": buckets.days(),
+    }
+    if breakdown_value is not None:
+        shown = {compiler.OTHER_MARKER: "Other", compiler.NULL_MARKER: "None"}.get(breakdown_value, breakdown_value)
+        result["label"] = f"{label} - {shown}"
+        result["breakdown_value"] = breakdown_value
+    return result
+
+
+def _breakdown_results(*, series: SeriesSpec, order: int, buckets: Buckets, rows: list[tuple]) -> list[dict]:
+    """One result per top value (by rank), then "Other"; none at all when no event has the property."""
+    if all(value == compiler.NULL_MARKER for _, value, rank, _ in rows if rank is not None):
+        return []
+    grouped: dict[tuple, dict] = {}
+    for bucket, value, rank, number in rows:
+        grouped.setdefault((rank is None, rank or 0, value), {})[bucket] = number
+    return [_series_result(series=series, order=order, buckets=buckets, values=values, breakdown_value=value)
+            for (_, _, value), values in sorted(grouped.items(), key=lambda item: item[0][:2])]
+
+
+def _earliest(team: Project, spec: TrendsQuerySpec) -> datetime | None:
+    events = [series.event for series in spec.series]
+    with connection.cursor() as cursor:
+        if None in events:
+            cursor.execute(f"SELECT min(timestamp) FROM {compiler.TABLE} WHERE team_id = %s", [team.id])
+        else:
+            cursor.execute(f"SELECT min(timestamp) FROM {compiler.TABLE} WHERE team_id = %s AND event = ANY(%s)",
+                           [team.id, events])
+        return cursor.fetchone()[0]
+
+
+def trends_query_run(*, team: Project, spec: TrendsQuerySpec, now: datetime, path: list[str]) -> dict:
+    zone = project_zone(team.timezone)
+    earliest = _earliest(team, spec) if spec.date_from == "all" else None
+    buckets = trends_buckets(date_from=spec.date_from, date_to=spec.date_to, interval=spec.interval, zone=zone,
+                             now=now, earliest=earliest, path=[*path, "dateRange"])
+    regex_check([*spec.properties, *(item for series in spec.series for item in series.properties)])
+    results = []
+    for order, series in enumerate(spec.series):
+        where = compiler.where_clause(team_id=team.id, event=series.event, filters=[*spec.properties, *series.properties],
+                                      since=buckets.date_from, until=buckets.date_to, until_inclusive=True)
+        if spec.breakdown:
+            sql = compiler.trends_breakdown_sql(series=series, where=where, interval=spec.interval, timezone=zone.key,
+                                                breakdown=spec.breakdown, limit=spec.breakdown_limit)
+            results += _breakdown_results(series=series, order=order, buckets=buckets, rows=_run(sql))
+        else:
+            sql = compiler.trends_series_sql(series=series, where=where, interval=spec.interval, timezone=zone.key)
+            results.append(_series_result(series=series, order=order, buckets=buckets, values=dict(_run(sql))))
+    return {
+        "results": results,
+        "timezone": zone.key,
+        "resolved_date_range": {"date_from": buckets.date_from.astimezone(zone).isoformat(),
+                                "date_to": buckets.date_to.astimezone(zone).isoformat()},
+    }
