@@ -87,4 +87,8 @@ class FileSystemViewLog(models.Model):
     viewed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["team", "user", "type", "ref", "-viewed_at"], name="fs_view_log_lookup")]
+        # One row per viewer and object: logging a view moves `viewed_at` forward (an upsert).
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user", "type", "ref"], name="fs_view_log_unique_item"),
+        ]
+        indexes = [models.Index(fields=["team", "user", "-viewed_at"], name="fs_view_log_recent")]

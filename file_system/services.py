@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from file_system.models import FOLDER, FileSystem, FileSystemViewLog
@@ -266,4 +267,15 @@ def file_system_delete_ref(*, team: Project, type: str, ref: str) -> int:
 
 
 def file_system_log_view(*, team: Project, user: User, type: str, ref: str, viewed_at: datetime | None = None) -> None:
-    FileSystemViewLog.objects.create(team=team, user=user, type=type, ref=ref, **({"viewed_at": viewed_at} if viewed_at else {}))
+    """Record that `user` viewed object `(type, ref)` (one row per object, upserted)."""
+    FileSystemViewLog.objects.bulk_create(
+        [FileSystemViewLog(team=team, user=user, type=type, ref=ref, viewed_at=viewed_at or timezone.now())],
+        update_conflicts=True, unique_fields=["team", "user", "type", "ref"], update_fields=["viewed_at"],
+    )
+
+
+def file_system_recent_views(*, team: Project, user: User, type: str | None, limit: int) -> list[FileSystemViewLog]:
+    views = FileSystemViewLog.objects.filter(team=team, user=user)
+    if type:
+        views = views.filter(type=type)
+    return list(views.order_by("-viewed_at")[:limit])

@@ -1,0 +1,76 @@
+"""Shapes of file-system entries, shortcuts, counts and view-log rows; input validation only."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from file_system.models import FileSystem, FileSystemShortcut, FileSystemViewLog
+from file_system.paths import MAX_PATH_LENGTH, path_normalize
+
+
+def _validate_path(value: str) -> str:
+    normalized = path_normalize(value)
+    if not normalized:
+        raise serializers.ValidationError("A path needs at least one segment.", code="blank")
+    if len(normalized) > MAX_PATH_LENGTH:
+        raise serializers.ValidationError(f"Ensure the path has no more than {MAX_PATH_LENGTH} characters.", code="max_length")
+    return normalized
+
+
+class FileSystemSerializer(serializers.ModelSerializer):
+    path = serializers.CharField(max_length=MAX_PATH_LENGTH * 2, trim_whitespace=False)
+    meta = serializers.JSONField(required=False, allow_null=True)
+    shortcut = serializers.BooleanField(required=False, allow_null=True)
+    last_viewed_at = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FileSystem
+        fields = ["id", "path", "depth", "type", "ref", "href", "meta", "shortcut", "created_at", "last_viewed_at"]
+        read_only_fields = ["id", "depth", "created_at", "last_viewed_at"]
+
+    def get_last_viewed_at(self, entry: FileSystem) -> serializers.DateTimeField(allow_null=True):  # type: ignore[valid-type]
+        value = getattr(entry, "last_viewed_at", None)
+        return serializers.DateTimeField().to_representation(value) if value else None
+
+    def validate_path(self, value: str) -> str:
+        return _validate_path(value)
+
+    def validate_meta(self, value):
+        if value is not None and not isinstance(value, dict):
+            raise serializers.ValidationError("meta must be a JSON object.", code="invalid")
+        return value
+
+
+class FileSystemCountSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    entries = FileSystemSerializer(many=True)
+    has_more = serializers.BooleanField()
+
+
+class FileSystemMoveSerializer(serializers.Serializer):
+    """Documents the body of move/ and link/; the views read `new_path` themselves so that a
+    missing one answers PostHog's bare `{"detail": "new_path is required"}`."""
+
+    new_path = serializers.CharField()
+
+
+class FileSystemLogViewSerializer(serializers.ModelSerializer):
+    type = serializers.CharField(max_length=100)
+    ref = serializers.CharField(max_length=100)
+    viewed_at = serializers.DateTimeField(required=False)
+
+    class Meta:
+        model = FileSystemViewLog
+        fields = ["type", "ref", "viewed_at"]
+
+
+class FileSystemShortcutSerializer(serializers.ModelSerializer):
+    path = serializers.CharField(max_length=MAX_PATH_LENGTH * 2, trim_whitespace=False)
+
+    class Meta:
+        model = FileSystemShortcut
+        fields = ["id", "path", "type", "ref", "href", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+    def validate_path(self, value: str) -> str:
+        return _validate_path(value)

@@ -1,0 +1,118 @@
+"""`/file_system/` (entries, counts, move, link, view log) and `/file_system_shortcut/`."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from file_system import services
+from file_system.filters import FileSystemFilterSet
+from file_system.models import FOLDER, FileSystem, FileSystemShortcut
+from file_system.pagination import FileSystemPagination
+from file_system.paths import path_normalize
+from file_system.serializers import (
+    FileSystemCountSerializer,
+    FileSystemLogViewSerializer,
+    FileSystemMoveSerializer,
+    FileSystemSerializer,
+    FileSystemShortcutSerializer,
+)
+from posthog_core.exceptions import PlainDetailError
+from posthog_core.pagination import parse_non_negative
+from posthog_core.viewsets import TeamScopedViewSetMixin
+
+UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
+
+
+def _new_path(request) -> str:
+    data = request.data if hasattr(request.data, "get") else {}
+    value = data.get("new_path")
+    if value is not None and not isinstance(value, str):
+        raise PlainDetailError("new_path must be a string")
+    return value or ""
+
+
+class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
+    scope_object = "file_system"
+    scope_object_read_actions = ("count", "count_by_path")
+    scope_object_write_actions = ("move", "link", "log_view")
+    queryset = FileSystem.objects.all()
+    serializer_class = FileSystemSerializer
+    filterset_class = FileSystemFilterSet
+    pagination_class = FileSystemPagination
+    lookup_value_regex = UUID_PATTERN
+
+    def perform_create(self, serializer):
+        serializer.instance = services.file_system_create(team=self.team, user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.file_system_update(entry=serializer.instance, data=serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.file_system_delete(entry=instance)
+
+    @extend_schema(request=None, responses=FileSystemCountSerializer)
+    @action(detail=True, methods=["post"])
+    def count(self, request, **kwargs):
+        entry = self.get_object()
+        if entry.type != FOLDER:
+            raise PlainDetailError("Count can only be called on folders")
+        return Response(FileSystemCountSerializer(services.file_system_count(team=self.team, path=entry.path)).data)
+
+    @extend_schema(
+        request=None, responses=FileSystemCountSerializer,
+        parameters=[OpenApiParameter("path", OpenApiTypes.STR, required=True, description="The folder path to count below.")],
+    )
+    @action(detail=False, methods=["post"])
+    def count_by_path(self, request, **kwargs):
+        path = path_normalize(request.query_params.get("path") or "")
+        if not path:
+            raise PlainDetailError("path parameter is required")
+        return Response(FileSystemCountSerializer(services.file_system_count(team=self.team, path=path)).data)
+
+    @extend_schema(request=FileSystemMoveSerializer, responses=FileSystemSerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request, **kwargs):
+        entry = services.file_system_move(entry=self.get_object(), new_path=_new_path(request), user=request.user)
+        return Response(FileSystemSerializer(entry).data)
+
+    @extend_schema(request=FileSystemMoveSerializer, responses=FileSystemSerializer)
+    @action(detail=True, methods=["post"])
+    def link(self, request, **kwargs):
+        entry = services.file_system_link(entry=self.get_object(), new_path=_new_path(request), user=request.user)
+        return Response(FileSystemSerializer(entry).data)
+
+    @extend_schema(
+        methods=["GET"], request=None, responses=FileSystemLogViewSerializer(many=True),
+        parameters=[
+            OpenApiParameter("type", OpenApiTypes.STR, description="Only views of this type."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="At most this many rows (default 100, max 1000)."),
+        ],
+    )
+    @extend_schema(methods=["POST"], request=FileSystemLogViewSerializer, responses={204: None})
+    @action(detail=False, methods=["get", "post"], pagination_class=None, filterset_class=None)
+    def log_view(self, request, **kwargs):
+        if request.method == "GET":
+            limit = min(parse_non_negative(request.query_params.get("limit"), "limit", 100, 1), 1000)
+            views = services.file_system_recent_views(team=self.team, user=request.user, type=request.query_params.get("type"), limit=limit)
+            return Response(FileSystemLogViewSerializer(views, many=True).data)
+        serializer = FileSystemLogViewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.file_system_log_view(team=self.team, user=request.user, **serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FileSystemShortcutViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
+    scope_object = "file_system_shortcut"
+    queryset = FileSystemShortcut.objects.order_by("path", "created_at")
+    serializer_class = FileSystemShortcutSerializer
+    lookup_value_regex = UUID_PATTERN
+
+    def safely_get_queryset(self, queryset):
+        return queryset.filter(user_id=self.request.user.pk)
+
+    def perform_create(self, serializer):
+        serializer.save(team=self.team, user=self.request.user)
