@@ -1,0 +1,24 @@
+"""Code generators for typed capture calls (PostHog §6). Pure: they take EventSpec tuples and
+return source text, touching no ORM, request or clock, so the same schema gives the same bytes."""
+
+from schemas.generators.base import EventSpec, GeneratedCode, PropertySpec, schema_hash
+from schemas.generators.golang import GO_GENERATOR_VERSION, generate_golang
+from schemas.generators.python import PYTHON_GENERATOR_VERSION, generate_python
+from schemas.generators.typescript import TYPESCRIPT_GENERATOR_VERSION, generate_typescript
+
+GENERATORS = {
+    "typescript": (generate_typescript, TYPESCRIPT_GENERATOR_VERSION),
+    "python": (generate_python, PYTHON_GENERATOR_VERSION),
+    "golang": (generate_golang, GO_GENERATOR_VERSION),
+}
+
+__all__ = [
+    "GENERATORS",
+    "EventSpec",
+    "GeneratedCode",
+    "PropertySpec",
+    "schema_hash",
+    "generate_golang",
+    "generate_python",
+    "generate_typescript",
+]
