@@ -22,6 +22,7 @@ run: install
 	$(BIN)/gunicorn -c python:posthog_core.gunicorn_conf posthog_core.wsgi
 
 test: install
+	bash schemas/toolchain/ensure.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
