@@ -56,7 +56,7 @@ WHERE d.id = stale.id AND (d.last_seen_at IS NULL OR d.last_seen_at < %(now)s)
 
 INSERT_PROPERTY_DEFINITIONS_SQL = f"""
 INSERT INTO {PropertyDefinition._meta.db_table} (id, team_id, name, is_numerical, property_type, type)
-SELECT p.id, %(team_id)s, p.name, p.property_type = 'Numeric', p.property_type, {PropertyDefinition.Type.EVENT}
+SELECT p.id, %(team_id)s, p.name, p.property_type IS NOT DISTINCT FROM 'Numeric', p.property_type, {PropertyDefinition.Type.EVENT}
 FROM unnest(%(ids)s::uuid[], %(names)s::text[], %(types)s::text[]) WITH ORDINALITY
      AS p(id, name, property_type, position)
 ORDER BY p.position
