@@ -6,6 +6,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -73,6 +74,12 @@ def convert_exception(exc: Exception) -> Exception:
         return exceptions.PermissionDenied()
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, DataError):
+        # PostgreSQL refused a value the request supplied (a NUL byte in a URL id, a number out of
+        # a column's range): the client's input, so a 400 rather than a 500. Logged for the rare
+        # case where the bad value came from our own code.
+        logger.warning("Database refused a value: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return exceptions.ValidationError("The database cannot store or search for a value in this request.")
     return exc
 
 

@@ -37,7 +37,7 @@ class ProbeViewSet(TeamScopedViewSetMixin, mixins.ListModelMixin, viewsets.Gener
         return Response({"ok": True})
 
     @action(methods=["get"], detail=False, throttle_classes=[AlwaysThrottled], required_scopes=["activity_log:read"])
-    def throttled(self, request, *args, **kwargs):
+    def rate_limited(self, request, *args, **kwargs):
         return Response({"ok": True})
 
     @action(methods=["get"], detail=False, required_scopes=["activity_log:read"])
