@@ -120,8 +120,10 @@ def event_timestamp(event: dict[str, Any], properties: dict[str, Any], sent_at: 
     Invalid or out-of-range values, and ones over 23 h in the future, become now."""
     raw = event.get("timestamp")
     if raw is None:
-        raw = event.get("$time", properties.get("$time"))
-    timestamp = parse_datetime(raw)
+        # Legacy SDKs send `$time` as epoch seconds; `timestamp` itself is always a string.
+        timestamp = parse_datetime(event.get("$time", properties.get("$time")))
+    else:
+        timestamp = parse_datetime(raw) if isinstance(raw, str) else None
     offset = event.get("offset")
     try:
         if timestamp is not None and sent_at is not None and not properties.get("$ignore_sent_at"):
