@@ -45,6 +45,16 @@ class Insight(models.Model):
     def __str__(self) -> str:
         return self.name or self.derived_name or self.short_id
 
+    # Both read `dashboard_tiles` (prefetch `dashboard_tiles__dashboard` to avoid a query each).
+    @property
+    def live_tiles(self) -> list[DashboardTile]:
+        return sorted((tile for tile in self.dashboard_tiles.all() if not tile.deleted and not tile.dashboard.deleted),
+                      key=lambda tile: tile.pk)
+
+    @property
+    def live_dashboards(self) -> list[Dashboard]:
+        return [tile.dashboard for tile in self.live_tiles]
+
 
 class Dashboard(models.Model):
     team = models.ForeignKey("posthog_core.Project", on_delete=models.CASCADE, related_name="dashboards")
@@ -63,6 +73,12 @@ class Dashboard(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"Dashboard {self.pk}"
+
+    @property
+    def live_tiles(self) -> list[DashboardTile]:
+        """Tiles whose insight still exists (prefetch `tiles__insight` to avoid a query each)."""
+        return sorted((tile for tile in self.tiles.all() if not tile.deleted and tile.insight and not tile.insight.deleted),
+                      key=lambda tile: tile.pk)
 
 
 class DashboardTile(models.Model):

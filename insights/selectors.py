@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from uuid import UUID
 
 from django.db import DataError, connection, transaction
 
 from insights import compiler
 from insights.dates import Buckets, DateError, parse_point, project_zone, trends_buckets
-from insights.query_spec import EventsQuerySpec, PropertyFilter, SeriesSpec, TrendsQuerySpec, fail
+from insights.query_spec import (
+    EventsQuerySpec,
+    PropertyFilter,
+    SeriesSpec,
+    TrendsQuerySpec,
+    fail,
+    parse_properties,
+)
 from posthog_core.models import Project
 
 STREAM_BATCH = 2_000
@@ -207,3 +216,53 @@ def trends_query_run(*, team: Project, spec: TrendsQuerySpec, now: datetime, pat
         "resolved_date_range": {"date_from": buckets.date_from.astimezone(zone).isoformat(),
                                 "date_to": buckets.date_to.astimezone(zone).isoformat()},
     }
+
+
+def _encode_cursor(timestamp: datetime, uuid) -> str:
+    raw = json.dumps([timestamp.isoformat(), str(uuid)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(value: str) -> tuple[datetime, str]:
+    try:
+        timestamp, uuid = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+        return datetime.fromisoformat(timestamp), str(UUID(uuid))
+    except (ValueError, TypeError):
+        fail(["cursor"], "Invalid cursor.", "invalid_cursor")
+    raise AssertionError("unreachable")
+
+
+def events_list(*, team: Project, params: dict, limit: int) -> tuple[list[dict], str | None]:
+    """The legacy `/events/` page: newest first, keyset-paged on (timestamp, uuid).
+
+    `params` holds the raw query parameters (`event`, `distinct_id`, `properties` as a JSON list,
+    `after`, `before`, `cursor`). Returns the rows and the cursor of the next page (or None).
+    """
+    zone, now = project_zone(team.timezone), datetime.now(UTC)
+    bounds = {}
+    for key in ("after", "before"):
+        value = params.get(key)
+        if value:
+            try:
+                bounds[key] = parse_point(value[:64], zone=zone, now=now, end=False).replace(tzinfo=zone).astimezone(UTC)
+            except (DateError, OverflowError):
+                fail([key], f"Could not parse the date '{value[:64]}'.", "invalid_date")
+    try:
+        raw_filters = json.loads(params["properties"]) if params.get("properties") else []
+    except (ValueError, RecursionError):
+        fail(["properties"], "Expected a JSON list of property filters.", "invalid_json")
+    filters = parse_properties(raw_filters, ["properties"])
+    regex_check(filters)
+    where = compiler.where_clause(team_id=team.id, event=params.get("event") or None, filters=filters,
+                                  since=bounds.get("after"), until=bounds.get("before"), until_inclusive=False)
+    if params.get("distinct_id"):
+        where.add(" AND distinct_id = %s", params["distinct_id"])
+    if params.get("cursor"):
+        where.add(" AND (timestamp, uuid) < (%s, %s::uuid)", *_decode_cursor(params["cursor"]))
+    rows = _run(compiler.Sql(
+        f"SELECT uuid, distinct_id, properties, event, timestamp FROM {compiler.TABLE} WHERE {where.text} "
+        "ORDER BY timestamp DESC, uuid DESC LIMIT %s", [*where.params, limit + 1]))
+    page = [{"id": str(uuid), "distinct_id": distinct_id, "properties": _json(properties), "event": event,
+             "timestamp": timestamp.isoformat()} for uuid, distinct_id, properties, event, timestamp in rows[:limit]]
+    next_cursor = _encode_cursor(rows[limit - 1][4], rows[limit - 1][0]) if len(rows) > limit else None
+    return page, next_cursor

@@ -8,9 +8,12 @@ import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
 from event_definitions.services import query_log_record
+from insights import filing
 from insights.models import Dashboard, DashboardTile, Insight
 from insights.query_spec import EventsQuerySpec, TrendsQuerySpec, parse_query, unwrap
 from insights.selectors import events_query_rows, events_query_run, trends_query_run
@@ -114,3 +117,103 @@ def insight_result(*, insight: Insight, dashboard: Dashboard | None = None, refr
         type(holder).objects.filter(pk=holder.pk).update(cached_result=response, cache_key=key, last_refresh=now)
         holder.cached_result, holder.cache_key, holder.last_refresh = response, key, now
     return _shape(response, now, False)
+
+
+def _tiles_set(*, insight: Insight, dashboards: list[Dashboard]) -> None:
+    """Link the insight to exactly these dashboards (a tile each), keeping existing tiles' layouts."""
+    wanted = {dashboard.pk for dashboard in dashboards}
+    DashboardTile.objects.filter(insight=insight).exclude(dashboard_id__in=wanted).delete()
+    present = set(DashboardTile.objects.filter(insight=insight, deleted=False).values_list("dashboard_id", flat=True))
+    DashboardTile.objects.bulk_create(
+        [DashboardTile(dashboard_id=pk, insight=insight) for pk in sorted(wanted - present)]
+    )
+
+
+def insight_create(*, team: Project, user, data: dict) -> Insight:
+    """Create an insight (fresh short_id), its dashboard tiles and its file-system entry, atomically."""
+    data = dict(data)
+    dashboards = data.pop("dashboards", None)
+    folder = data.pop("_create_in_folder", None)
+    with transaction.atomic():
+        for attempt in range(5):
+            try:
+                with transaction.atomic():
+                    insight = Insight.objects.create(team=team, created_by=user, last_modified_by=user, **data)
+                break
+            except IntegrityError:
+                # An 8-character short_id collided within the project; draw another.
+                if attempt == 4:
+                    raise
+        if dashboards:
+            _tiles_set(insight=insight, dashboards=dashboards)
+        if not insight.deleted:
+            filing.file_entry_create(obj=insight, user=user, folder=folder)
+    return insight
+
+
+def _sync_file_entry(*, obj: Insight | Dashboard, user, was_deleted: bool, old_name: str | None) -> None:
+    if obj.deleted and not was_deleted:
+        filing.file_entry_delete(obj=obj)
+    elif was_deleted and not obj.deleted:
+        filing.file_entry_create(obj=obj, user=user)
+    elif not obj.deleted and str(obj) != old_name:
+        filing.file_entry_rename(obj=obj)
+
+
+def insight_update(*, insight: Insight, user, data: dict) -> Insight:
+    """Apply validated fields; a changed query drops nothing but the cache key no longer matches,
+    so the next read recomputes. Renames, soft-deletes and restores follow in the project tree."""
+    data = dict(data)
+    dashboards = data.pop("dashboards", None)
+    data.pop("_create_in_folder", None)
+    was_deleted, old_name = insight.deleted, str(insight)
+    with transaction.atomic():
+        for field, value in data.items():
+            setattr(insight, field, value)
+        insight.last_modified_at, insight.last_modified_by = timezone.now(), user
+        insight.save()
+        if dashboards is not None:
+            _tiles_set(insight=insight, dashboards=dashboards)
+        _sync_file_entry(obj=insight, user=user, was_deleted=was_deleted, old_name=old_name)
+    return insight
+
+
+def _tiles_update(*, dashboard: Dashboard, tiles: list[dict]) -> None:
+    by_id = {tile.pk: tile for tile in DashboardTile.objects.filter(dashboard=dashboard, pk__in=[t["id"] for t in tiles])}
+    for change in tiles:
+        tile = by_id.get(change["id"])
+        if tile is None:
+            raise ValidationError({"tiles": [f"Tile {change['id']} is not on this dashboard."]}, code="does_not_exist")
+        if change.get("deleted"):
+            tile.delete()
+            continue
+        for field in ("layouts", "color"):
+            if field in change:
+                setattr(tile, field, change[field])
+        tile.save(update_fields=["layouts", "color"])
+
+
+def dashboard_create(*, team: Project, user, data: dict) -> Dashboard:
+    data = dict(data)
+    folder = data.pop("_create_in_folder", None)
+    data.pop("tiles", None)
+    with transaction.atomic():
+        dashboard = Dashboard.objects.create(team=team, created_by=user, **data)
+        if not dashboard.deleted:
+            filing.file_entry_create(obj=dashboard, user=user, folder=folder)
+    return dashboard
+
+
+def dashboard_update(*, dashboard: Dashboard, user, data: dict) -> Dashboard:
+    data = dict(data)
+    tiles = data.pop("tiles", None)
+    data.pop("_create_in_folder", None)
+    was_deleted, old_name = dashboard.deleted, str(dashboard)
+    with transaction.atomic():
+        for field, value in data.items():
+            setattr(dashboard, field, value)
+        dashboard.save()
+        if tiles:
+            _tiles_update(dashboard=dashboard, tiles=tiles)
+        _sync_file_entry(obj=dashboard, user=user, was_deleted=was_deleted, old_name=old_name)
+    return dashboard
