@@ -24,9 +24,11 @@ class EventDefinitionPagination(LimitOffsetPagination):
         return page
 
     def capped_count(self, queryset, request) -> tuple[int, bool]:
+        # Only the primary key: the page's joined users and aggregated tags have no place in a count.
+        keys = queryset.order_by().values("pk")
         if any(request.query_params.get(param, "").strip() for param in SELECTIVE_PARAMS):
-            return queryset.count(), False
-        bounded = queryset.order_by()[: CAP_THRESHOLD + 1].count()
+            return keys.count(), False
+        bounded = keys[: CAP_THRESHOLD + 1].count()
         return (CAPPED_COUNT, True) if bounded > CAP_THRESHOLD else (bounded, False)
 
     def get_next_link(self):
