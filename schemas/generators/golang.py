@@ -163,8 +163,10 @@ def typed_block(event: EventSpec, base: str, merged: list[MergedProperty], gofil
 
 def generate_golang(events: list[EventSpec]) -> GeneratedCode:
     gofile = GoFile()
+    bases: set[str] = set()
     for event in events:
-        base = base_name(event.name)
+        # NOTE: distinct events can share a base name (`a-b`, `a_b`): number the later ones.
+        base = unique_name(base_name(event.name), bases)
         merged = merge_properties(event)
         if merged:
             typed_block(event, base, merged, gofile)
