@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.text import slugify
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -81,7 +80,7 @@ class ExportedAssetSerializer(serializers.ModelSerializer):
     def get_filename(self, asset: ExportedAsset) -> str:
         return export_filename(asset)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field({"type": "string", "nullable": True})
     def get_exception(self, asset: ExportedAsset) -> str | None:
         return asset_exception(asset)
 

@@ -15,6 +15,7 @@ from rest_framework.exceptions import APIException
 from exports.filters import ExportedAssetFilterSet
 from exports.models import ExportedAsset
 from exports.permissions import ExportCreateScopePermission
+from exports.renderers import ExportFormat
 from exports.serializers import ExportedAssetSerializer, asset_exception, export_filename
 from exports.services import exported_asset_create, exported_asset_file
 from posthog_core.viewsets import TeamScopedViewSetMixin
@@ -39,16 +40,20 @@ class ExportedAssetViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Exports of insights, dashboards, queries and API lists: PNG, PDF, CSV, XLSX or JSON, rendered
+    when created. Each user sees only their own exports."""
+
     scope_object = "export"
     scope_object_read_actions = ("content",)
     extra_permission_classes = (ExportCreateScopePermission,)
-    queryset = ExportedAsset.objects.select_related("dashboard", "insight").order_by("-created_at", "-id")
+    # all_objects: the expiry cut-off must be computed per request, not when this class is built.
+    queryset = ExportedAsset.all_objects.select_related("dashboard", "insight").order_by("-created_at", "-id")
     serializer_class = ExportedAssetSerializer
     filterset_class = ExportedAssetFilterSet
 
     def safely_get_queryset(self, queryset):
         # Only one's own exports, and none whose dashboard or insight has since been deleted.
-        return queryset.filter(created_by=self.request.user).exclude(dashboard__deleted=True).exclude(
+        return queryset.unexpired().filter(created_by=self.request.user).exclude(dashboard__deleted=True).exclude(
             insight__deleted=True
         )
 
@@ -59,11 +64,14 @@ class ExportedAssetViewSet(
 
     @extend_schema(
         parameters=[OpenApiParameter("download", OpenApiTypes.BOOL, description="Send as an attachment.")],
-        responses={(200, "application/octet-stream"): OpenApiResponse(
-            OpenApiTypes.BINARY,
-            description="The file; Content-Type is the export_format. X-Export-Rows and X-Export-Truncated "
-            "say how many rows it holds and whether the row cap cut it short.",
-        )},
+        responses={
+            (200, export_format): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The file; Content-Type is the export_format. X-Export-Rows and X-Export-Truncated "
+                "say how many rows it holds and whether the row cap cut it short.",
+            )
+            for export_format in ExportFormat.values
+        },
     )
     @action(detail=True, methods=["get"])
     def content(self, request, *args, **kwargs):
