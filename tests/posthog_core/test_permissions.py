@@ -333,3 +333,10 @@ def test_team_scoped_subclass_using_safely_get_queryset_is_accepted():
     cls = type("Fine", (TeamScopedViewSetMixin, viewsets.GenericViewSet), {"safely_get_queryset": lambda s, q: q})
 
     assert issubclass(cls, TeamScopedViewSetMixin)
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/users/@me", "/api/projects", "/api/personal_api_keys", "/api/projects/{id}/activity_log"]
+)
+def test_trailing_slash_is_optional(session_client, team, path):
+    assert session_client.get(path.format(id=team.id)).status_code == 200
