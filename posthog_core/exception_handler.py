@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404
@@ -12,7 +13,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
-from posthog_core.exceptions import PlainDetailError
+from posthog_core.exceptions import PayloadTooLarge, PlainDetailError
 
 logger = logging.getLogger("posthog_core.errors")
 
@@ -74,6 +75,9 @@ def convert_exception(exc: Exception) -> Exception:
         return exceptions.PermissionDenied()
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, RequestDataTooBig):
+        # A body over DATA_UPLOAD_MAX_MEMORY_SIZE, met when DRF first reads request.data.
+        return PayloadTooLarge()
     if isinstance(exc, DataError):
         # PostgreSQL refused a value the request supplied (a NUL byte in a URL id, a number out of
         # a column's range): the client's input, so a 400 rather than a 500. Logged for the rare
