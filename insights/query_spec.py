@@ -7,6 +7,7 @@ with `attr` such as `query__series__0__math`.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ MAX_VALUES = 500
 MAX_NAME = 400
 MAX_TEXT = 10_000
 MAX_BREAKDOWN_LIMIT = 1_000
+MAX_QUERY_BYTES = 100_000
 DEFAULT_BREAKDOWN_LIMIT = 25
 # Wrappers the PostHog app stores in saved insights; their `source` is the real query.
 WRAPPERS = ("InsightVizNode", "DataTableNode")
@@ -327,6 +329,8 @@ def unwrap(raw: Any, path: list[str]) -> tuple[dict, list[str]]:
 
 def parse_query(raw: Any, path: list[str]) -> EventsQuerySpec | TrendsQuerySpec:
     """Validate a query (or a wrapper around one) and return its spec."""
+    if len(json.dumps(raw, default=str)) > MAX_QUERY_BYTES:
+        fail(path, f"The query is larger than {MAX_QUERY_BYTES} bytes.", "max_length")
     query, query_path = unwrap(raw, path)
     kind = query.get("kind")
     if kind == "EventsQuery":

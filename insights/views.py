@@ -18,6 +18,7 @@ from ingestion.models import Event
 from insights import selectors, services
 from insights.filters import DashboardFilterSet, InsightFilterSet
 from insights.models import Dashboard, DashboardTile, Insight
+from insights.parsers import PARSER_CLASSES
 from insights.query_spec import fail
 from insights.serializers import (
     DashboardBasicSerializer,
@@ -56,6 +57,7 @@ class QueryViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
     required_scopes = ["query:read"]  # running a query reads data, whatever the HTTP method
     queryset = Event.objects.none()
     serializer_class = QueryRequestSerializer
+    parser_classes = PARSER_CLASSES
     pagination_class = None
     filter_backends = []
 
@@ -137,6 +139,7 @@ class InsightViewSet(TeamScopedViewSetMixin, SoftDeleteMixin, viewsets.ModelView
     queryset = Insight.objects.select_related("team", "created_by", "last_modified_by").prefetch_related(
         "dashboard_tiles__dashboard").order_by("-last_modified_at", "-id")
     serializer_class = InsightSerializer
+    parser_classes = PARSER_CLASSES
     filterset_class = InsightFilterSet
 
     def results_for(self, insight: Insight) -> dict:
@@ -169,6 +172,7 @@ class DashboardViewSet(TeamScopedViewSetMixin, SoftDeleteMixin, viewsets.ModelVi
     scope_object = "dashboard"
     queryset = Dashboard.objects.select_related("created_by").order_by("-pinned", "name", "id")
     serializer_class = DashboardSerializer
+    parser_classes = PARSER_CLASSES
     filterset_class = DashboardFilterSet
 
     def get_serializer_class(self):

@@ -1,0 +1,223 @@
+"""POST /query/ and GET /events/: permissions, isolation, bodies, keyset paging, hostile requests."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+import time_machine
+
+from tests.insights.factories import make_event
+from tests.posthog_core.matrix import Route, assert_scope_outcome, matrix_cases
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
+TRENDS = {"kind": "TrendsQuery", "series": [{"event": "$pageview"}], "dateRange": {"date_from": "-1d"}}
+ROUTES = [
+    Route("post", "/api/projects/{project_id}/query/", "query:read", body={"query": TRENDS}),
+    Route("get", "/api/projects/{project_id}/events/", "query:read"),
+]
+
+
+@pytest.fixture(autouse=True)
+def frozen_now():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def query_url(team):
+    return f"/api/projects/{team.id}/query/"
+
+
+def events_url(team):
+    return f"/api/projects/{team.id}/events/"
+
+
+@pytest.mark.parametrize(("route", "scopes", "allowed"), matrix_cases(ROUTES))
+def test_query_routes_permission_matrix(scoped_client, team, route, scopes, allowed):
+    assert_scope_outcome(scoped_client(scopes=scopes), route, allowed, project_id=team.id)
+
+
+def test_query_anonymous_returns_401(api_client, team):
+    response = api_client.post(query_url(team), {"query": TRENDS}, format="json")
+
+    assert response.status_code == 401
+
+
+def test_query_with_insight_scope_returns_403(scoped_client, team):
+    response = scoped_client(scopes=["insight:write"]).post(query_url(team), {"query": TRENDS}, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == "API key missing required scope 'query:read'"
+
+
+def test_query_on_another_organizations_project_returns_403(session_client, other_team):
+    response = session_client.post(query_url(other_team), {"query": TRENDS}, format="json")
+
+    assert response.status_code == 403
+
+
+def test_query_trends_happy_path_full_body(scoped_client, team, other_team):
+    make_event(team, "$pageview", "2024-03-15T09:00:00")
+    make_event(other_team, "$pageview", "2024-03-15T09:00:00")
+
+    response = scoped_client(scopes=["query:read"]).post(query_url(team), {"query": TRENDS}, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "results": [{
+            "action": {"id": "$pageview", "type": "events", "order": 0, "name": "$pageview", "custom_name": None,
+                       "math": "total", "math_property": None},
+            "label": "$pageview", "count": 1, "data": [0, 1], "labels": ["14-Mar-2024", "15-Mar-2024"],
+            "days": ["2024-03-14", "2024-03-15"],
+        }],
+        "timezone": "UTC",
+        "resolved_date_range": {"date_from": "2024-03-14T00:00:00+00:00", "date_to": "2024-03-15T23:59:59.999999+00:00"},
+    }
+
+
+def test_query_unknown_kind_returns_400_with_attr(session_client, team):
+    response = session_client.post(query_url(team), {"query": {"kind": "FunnelsQuery", "series": []}}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"type": "validation_error", "code": "invalid_choice",
+                               "detail": "Unsupported query kind; use EventsQuery or TrendsQuery.", "attr": "query__kind"}
+
+
+def test_query_missing_query_returns_400(session_client, team):
+    response = session_client.post(query_url(team), {}, format="json")
+
+    assert (response.status_code, response.json()["attr"]) == (400, "query")
+
+
+def test_query_deeply_nested_json_returns_400(session_client, team):
+    body = '{"query": ' + "[" * 100_000 + "]" * 100_000 + "}"
+
+    response = session_client.post(query_url(team), body, content_type="application/json")
+
+    assert response.status_code == 400
+
+
+def test_query_huge_query_returns_400(session_client, team):
+    query = {**TRENDS, "series": [{"event": "x" * 400, "properties": [
+        {"key": "k", "value": ["v" * 9_000] * 100, "operator": "exact"}]}]}
+
+    response = session_client.post(query_url(team), {"query": query}, format="json")
+
+    assert (response.status_code, response.json()["code"], response.json()["attr"]) == (400, "max_length", "query")
+
+
+def test_query_body_over_the_upload_limit_is_not_a_500(session_client, team):
+    body = json.dumps({"query": {**TRENDS, "padding": "x" * 3_000_000}})
+
+    response = session_client.post(query_url(team), body, content_type="application/json")
+
+    assert response.status_code in (400, 413)
+
+
+def test_events_list_returns_newest_first_in_legacy_shape(scoped_client, team, other_team):
+    older = make_event(team, "$pageview", "2024-03-15T09:00:00", "u1", path="/a")
+    newer = make_event(team, "$autocapture", "2024-03-15T10:00:00", "u2")
+    make_event(other_team, "$pageview", "2024-03-15T11:00:00")
+
+    response = scoped_client(scopes=["query:read"]).get(events_url(team))
+
+    assert response.status_code == 200
+    assert response.json() == {"next": None, "results": [
+        {"id": str(newer.uuid), "distinct_id": "u2", "properties": {}, "event": "$autocapture",
+         "timestamp": "2024-03-15T10:00:00+00:00"},
+        {"id": str(older.uuid), "distinct_id": "u1", "properties": {"path": "/a"}, "event": "$pageview",
+         "timestamp": "2024-03-15T09:00:00+00:00"},
+    ]}
+
+
+def test_events_list_anonymous_returns_401(api_client, team):
+    assert api_client.get(events_url(team)).status_code == 401
+
+
+def test_events_retrieve_of_another_projects_event_returns_404(session_client, team, other_team):
+    foreign = make_event(other_team, "$pageview", "2024-03-15T09:00:00")
+
+    response = session_client.get(f"{events_url(team)}{foreign.uuid}/")
+
+    assert response.status_code == 404
+
+
+def test_events_retrieve_returns_the_event(session_client, team):
+    event = make_event(team, "$pageview", "2024-03-15T09:00:00", "u9", a=1)
+
+    response = session_client.get(f"{events_url(team)}{event.uuid}/")
+
+    assert response.json() == {"id": str(event.uuid), "distinct_id": "u9", "properties": {"a": 1},
+                               "event": "$pageview", "timestamp": "2024-03-15T09:00:00+00:00"}
+
+
+def test_events_list_pages_with_absolute_next_without_gaps_or_repeats(session_client, team, django_assert_max_num_queries):
+    same_time = NOW - timedelta(hours=1)
+    expected = {str(make_event(team, "tick", same_time if i % 2 else NOW - timedelta(minutes=i)).uuid) for i in range(11)}
+    url, seen = f"http://testserver{events_url(team)}?limit=3&event=tick", []
+
+    while url:
+        assert url.startswith("http://testserver/")
+        with django_assert_max_num_queries(6):
+            body = session_client.get(url.removeprefix("http://testserver")).json()
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"]
+
+    assert len(seen) == 11
+    assert set(seen) == expected
+
+
+def test_events_list_next_keeps_filters_and_never_uses_offset(session_client, team):
+    for i in range(3):
+        make_event(team, "keep", NOW - timedelta(minutes=i), "d1")
+    make_event(team, "keep", NOW - timedelta(minutes=5), "d2")
+
+    first = session_client.get(f"{events_url(team)}?limit=2&event=keep&distinct_id=d1").json()
+    query = urlsplit(first["next"]).query
+
+    assert "distinct_id=d1" in query and "offset" not in query
+    second = session_client.get(f"{events_url(team)}?{query}").json()
+    assert [row["distinct_id"] for row in second["results"]] == ["d1"]
+    assert second["next"] is None
+
+
+def test_events_list_filters_by_properties_json(session_client, team):
+    make_event(team, "p", NOW - timedelta(minutes=1), plan="pro")
+    make_event(team, "p", NOW - timedelta(minutes=2), plan="free")
+    filters = json.dumps([{"key": "plan", "value": "pro", "operator": "exact"}])
+
+    body = session_client.get(events_url(team), {"properties": filters}).json()
+
+    assert [row["properties"] for row in body["results"]] == [{"plan": "pro"}]
+
+
+def test_events_list_after_and_before_bound_the_range(session_client, team):
+    make_event(team, "early", "2024-03-10T00:00:00")
+    make_event(team, "mid", "2024-03-12T00:00:00")
+    make_event(team, "late", "2024-03-14T00:00:00")
+
+    body = session_client.get(events_url(team), {"after": "2024-03-11", "before": "2024-03-13"}).json()
+
+    assert [row["event"] for row in body["results"]] == ["mid"]
+
+
+@pytest.mark.parametrize(("params", "attr"), [
+    ({"properties": "not json"}, "properties"),
+    ({"properties": '[{"key": "a", "operator": "nope"}]'}, "properties__0__operator"),
+    ({"after": "garbage"}, "after"),
+    ({"cursor": "!!!"}, "cursor"),
+    ({"limit": "abc"}, "limit"),
+    ({"event": "a\x00b"}, "event"),
+])
+def test_events_list_bad_parameters_return_400(session_client, team, params, attr):
+    response = session_client.get(events_url(team), params)
+
+    assert (response.status_code, response.json()["attr"]) == (400, attr)
+
+
+def test_events_list_limit_over_10000_is_clamped(session_client, team):
+    make_event(team, "x", NOW - timedelta(minutes=1))
+
+    assert session_client.get(events_url(team), {"limit": "99999999"}).status_code == 200
