@@ -42,7 +42,7 @@ class ProbeViewSet(TeamScopedViewSetMixin, mixins.ListModelMixin, viewsets.Gener
 
     @action(methods=["get"], detail=False, required_scopes=["activity_log:read"])
     def crash(self, request, *args, **kwargs):
-        raise RuntimeError(f"boom with secret {request.query_params.get('personal_api_key')}")
+        raise RuntimeError("boom")
 
 
 router = DefaultRouter(trailing_slash="/?")
