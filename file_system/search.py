@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from django.db.models import F, Func, Q, Value
+from django.db.models import F, Func, Q, TextField, Value
 from django.db.models.functions import Concat
 
 from posthog_core.models import User
@@ -24,7 +24,7 @@ _PARENT_RE = r"^((?:(?:\\.|[^\\/])*/)*)"
 
 
 def parent_expression() -> Func:
-    return Func(F("path"), Value(_PARENT_RE), function="substring")
+    return Func(F("path"), Value(_PARENT_RE), function="substring", output_field=TextField())
 
 
 def search_tokens(text: str) -> list[str]:

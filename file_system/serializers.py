@@ -10,7 +10,7 @@ from file_system.paths import MAX_PATH_LENGTH, path_normalize
 
 def _validate_path(value: str) -> str:
     normalized = path_normalize(value)
-    if not normalized:
+    if not normalized.strip():
         raise serializers.ValidationError("A path needs at least one segment.", code="blank")
     if len(normalized) > MAX_PATH_LENGTH:
         raise serializers.ValidationError(f"Ensure the path has no more than {MAX_PATH_LENGTH} characters.", code="max_length")

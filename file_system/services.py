@@ -35,7 +35,7 @@ _SQL_DEPTH = "length(regexp_replace({path}, '\\\\.|[^/]', '', 'g')) + 1"
 
 def _clean_path(path: str, *, attr: str = "path") -> str:
     normalized = path_normalize(path or "")
-    if not normalized:
+    if not normalized.strip():
         raise ValidationError({attr: ["A path needs at least one segment."]}, code="blank")
     if len(normalized) > MAX_PATH_LENGTH:
         raise ValidationError({attr: [f"Ensure the path has no more than {MAX_PATH_LENGTH} characters."]}, code="max_length")
@@ -187,7 +187,7 @@ def file_system_move(*, entry: FileSystem, new_path: str, user: User | None) -> 
     Raises PlainDetailError 400 for a missing `new_path` or a folder moved into itself or below
     itself. Everything happens in one transaction.
     """
-    if not new_path or not path_normalize(new_path):
+    if not path_normalize(new_path or "").strip():
         raise PlainDetailError("new_path is required")
     new_path = _clean_path(new_path, attr="new_path")
     old_path = entry.path
@@ -213,7 +213,7 @@ def _shortcut_copy(source: FileSystem, *, path: str, user: User | None) -> FileS
 
 def file_system_link(*, entry: FileSystem, new_path: str, user: User | None) -> FileSystem:
     """Copy an entry (a folder: with its subtree) to `new_path` as shortcuts; returns the new item."""
-    if not new_path or not path_normalize(new_path):
+    if not path_normalize(new_path or "").strip():
         raise PlainDetailError("new_path is required")
     new_path = _clean_path(new_path, attr="new_path")
     if entry.type == FOLDER and new_path == entry.path:

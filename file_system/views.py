@@ -46,7 +46,8 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     lookup_value_regex = UUID_PATTERN
 
     def perform_create(self, serializer):
-        serializer.instance = services.file_system_create(team=self.team, user=self.request.user, **serializer.validated_data)
+        data = {"type": "", **serializer.validated_data}
+        serializer.instance = services.file_system_create(team=self.team, user=self.request.user, **data)
 
     def perform_update(self, serializer):
         serializer.instance = services.file_system_update(entry=serializer.instance, data=serializer.validated_data)
