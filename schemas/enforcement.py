@@ -15,7 +15,6 @@ from django.utils.dateparse import parse_date
 
 from event_definitions.models import EnforcementMode, EventDefinition
 from ingestion.models import Event
-from posthog_core.models import Project
 from schemas.generators.base import EventSpec, MergedProperty, merge_properties
 from schemas.models import RejectedEvent
 from schemas.selectors import property_specs_by_definition
@@ -90,35 +89,55 @@ def check_properties(properties: dict, rules: EnforcementRules) -> list[dict]:
     return violations
 
 
-def enforcement_rules_for(*, team: Project, event_names: set[str]) -> dict[str, EnforcementRules]:
-    """Rules of the `reject` definitions among `event_names` (two queries; none when no name is on
-    `reject`, which the partial index on enforcement_mode makes cheap)."""
+def enforcement_rules_for(*, team_id: int, event_names: set[str]) -> dict[str, EnforcementRules]:
+    """Rules of the `reject` definitions among `event_names`: one query (served by the partial
+    index on `enforcement_mode = 'reject'`) when none is on `reject`, two otherwise."""
     definitions = list(
-        EventDefinition.objects.filter(team=team, enforcement_mode=EnforcementMode.REJECT, name__in=event_names)
+        EventDefinition.objects.filter(team_id=team_id, enforcement_mode=EnforcementMode.REJECT, name__in=event_names)
         .values_list("id", "name", "schema_version")
     )
     if not definitions:
         return {}
-    specs = property_specs_by_definition(team=team, definition_ids=[row[0] for row in definitions])
+    specs = property_specs_by_definition(team_id=team_id, definition_ids=[row[0] for row in definitions])
     return {
         name: EnforcementRules(version, tuple(merge_properties(EventSpec(name, tuple(specs.get(definition_id, ()))))))
         for definition_id, name, version in definitions
     }
 
 
-def rejected_events_store(*, team: Project, rejected: list[tuple[dict, list[dict], int]]) -> None:
+def rejected_events_store(*, team_id: int, rejected: list[tuple[dict, list[dict], int]]) -> None:
     """Keep `(event, reasons, schema_version)` triples; `event` has uuid, event, distinct_id,
     timestamp and properties. A retried batch does not duplicate rows."""
     RejectedEvent.objects.bulk_create(
         [
             RejectedEvent(
-                team=team, uuid=event["uuid"], event=event["event"], distinct_id=event["distinct_id"],
+                team_id=team_id, uuid=event["uuid"], event=event["event"], distinct_id=event["distinct_id"],
                 timestamp=event["timestamp"], properties=event["properties"], reasons=reasons, schema_version=version,
             )
             for event, reasons, version in rejected
         ],
         ignore_conflicts=True,
     )
+
+
+def schema_enforce(*, team_id: int, events: list[dict]) -> list[dict]:
+    """The events of a normalised capture batch that may be stored. Events of `reject`
+    definitions that break the schema are kept in the rejected-events table with their reasons
+    instead (inside the caller's transaction), so nothing is silently dropped."""
+    rules = enforcement_rules_for(team_id=team_id, event_names={event["event"] for event in events})
+    if not rules:
+        return events
+    accepted, rejected = [], []
+    for event in events:
+        rule = rules.get(event["event"])
+        violations = check_properties(event["properties"], rule) if rule else []
+        if violations:
+            rejected.append((event, violations, rule.schema_version))
+        else:
+            accepted.append(event)
+    if rejected:
+        rejected_events_store(team_id=team_id, rejected=rejected)
+    return accepted
 
 
 def enforcement_preview(*, definition: EventDefinition) -> dict:
@@ -148,6 +167,6 @@ def enforcement_preview(*, definition: EventDefinition) -> dict:
 
 
 def enforcement_rules_for_definition(*, definition: EventDefinition) -> EnforcementRules:
-    specs = property_specs_by_definition(team=definition.team, definition_ids=[definition.id])
+    specs = property_specs_by_definition(team_id=definition.team_id, definition_ids=[definition.id])
     merged = merge_properties(EventSpec(definition.name, tuple(specs.get(definition.id, ()))))
     return EnforcementRules(definition.schema_version, tuple(merged))

@@ -16,9 +16,9 @@ from schemas.models import SchemaPropertyGroupProperty
 COVERED_SYSTEM_EVENTS = ("$pageview", "$pageleave", "$screen")
 
 
-def property_specs_by_definition(*, team: Project, definition_ids: list | None = None) -> dict:
+def property_specs_by_definition(*, team_id: int, definition_ids: list | None = None) -> dict:
     """definition id → PropertySpecs of every group attached to it (one query)."""
-    rows = SchemaPropertyGroupProperty.objects.filter(property_group__event_schemas__event_definition__team=team)
+    rows = SchemaPropertyGroupProperty.objects.filter(property_group__event_schemas__event_definition__team_id=team_id)
     if definition_ids is not None:
         rows = rows.filter(property_group__event_schemas__event_definition_id__in=definition_ids)
     rows = (
@@ -54,5 +54,5 @@ def event_specs_for_team(*, team: Project) -> list[EventSpec]:
         .order_by("name")
         .values_list("id", "name")
     )
-    specs = property_specs_by_definition(team=team)
+    specs = property_specs_by_definition(team_id=team.id)
     return [EventSpec(name=name, properties=tuple(specs.get(definition_id, ()))) for definition_id, name in definitions]
