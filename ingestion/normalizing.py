@@ -76,19 +76,34 @@ def capture_token_resolve(*, events: list[Any], envelope: dict[str, Any], params
     return token or None
 
 
-def clean(value: Any, depth: int, index: int) -> Any:
-    """A copy with NUL replaced by U+FFFD in strings and keys (PostgreSQL rejects NUL); depth capped."""
-    if isinstance(value, str):
-        return value.replace(NUL, REPLACEMENT) if NUL in value else value
-    if isinstance(value, dict | list) and depth > MAX_PROPERTY_DEPTH:
+def needs_cleaning(value: dict | list, depth: int, index: int) -> bool:
+    """Whether any string or key below holds NUL; raises past MAX_PROPERTY_DEPTH.
+
+    A read-only scan first, because almost no batch needs a copy (this runs for every event).
+    """
+    if depth > MAX_PROPERTY_DEPTH:
         raise batch_error(index, "properties", f"Properties are nested deeper than {MAX_PROPERTY_DEPTH} levels.")
+    found = False
+    items = value.items() if type(value) is dict else enumerate(value)
+    for key, item in items:
+        if type(key) is str and NUL in key:
+            found = True
+        kind = type(item)
+        if kind is str:
+            found = found or NUL in item
+        elif kind is dict or kind is list:
+            found = needs_cleaning(item, depth + 1, index) or found
+    return found
+
+
+def clean(value: Any) -> Any:
+    """A copy with NUL replaced by U+FFFD in strings and keys: PostgreSQL rejects NUL in text and jsonb."""
+    if isinstance(value, str):
+        return value.replace(NUL, REPLACEMENT)
     if isinstance(value, dict):
-        return {
-            (key.replace(NUL, REPLACEMENT) if NUL in key else key): clean(item, depth + 1, index)
-            for key, item in value.items()
-        }
+        return {key.replace(NUL, REPLACEMENT): clean(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [clean(item, depth + 1, index) for item in value]
+        return [clean(item) for item in value]
     return value
 
 
@@ -181,7 +196,7 @@ def capture_event_normalize(event: Any, *, index: int, sent_at: datetime | None,
         "event": event_name(event, index),
         "distinct_id": event_distinct_id(event, properties, index),
         "timestamp": event_timestamp(event, properties, sent_at, now),
-        "properties": clean(properties, 1, index),
+        "properties": clean(properties) if needs_cleaning(properties, 1, index) else properties,
     }
 
 
