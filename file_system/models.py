@@ -27,7 +27,8 @@ def _last_segment_expression():
 
 class FileSystem(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    team = models.ForeignKey("posthog_core.Project", on_delete=models.CASCADE, related_name="+")
+    # No single-column index: (team, path) leads with team and serves the same lookups.
+    team = models.ForeignKey("posthog_core.Project", on_delete=models.CASCADE, related_name="+", db_index=False)
     path = models.TextField()
     depth = models.IntegerField(null=True, blank=True)
     type = models.CharField(max_length=100, blank=True, default="")

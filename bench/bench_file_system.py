@@ -1,0 +1,222 @@
+"""File system at scale (issue #5): one project with 1,000,000 entries and one with 200,000
+(depth 1–6, ~5% folders, realistic names), seeded with COPY.
+
+Reads (p50/p99 over HTTP with a personal API key) against the same read as one hand-written SQL
+query run directly on the database: `?parent=<folder with ~100k descendants>&depth=3|6`,
+`?search=name:churn`, and `count/` on that folder. Target: each read ≤ 2× its SQL baseline.
+Move: `move/` of that folder (set-based) against the same move done row by row through the ORM,
+one UPDATE per descendant as PostHog does. Target: ≥ 20× faster.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from urllib.parse import urlencode
+
+from bench.harness import Context, percentile, time_calls
+
+BIG_ROWS, SMALL_ROWS = 1_000_000, 200_000
+TOP_FOLDERS = ["Product", "Marketing", "Engineering", "Sales", "Growth", "Finance", "Support", "Design", "Data", "Operations"]
+SUB_FOLDERS = ["Q1 2025", "Experiments", "Onboarding", "Retention", "Revenue / Growth", "Archive", "Launches", "Weekly"]
+ADJECTIVES = ["Weekly", "Monthly", "Daily", "Quarterly", "New", "Legacy", "Mobile", "Web", "EU", "US"]
+NOUNS = ["signups", "revenue", "churn", "activation", "pageviews", "retention", "funnel", "errors", "latency", "trials",
+         "upgrades", "referrals", "sessions", "checkout", "search", "billing", "invites", "exports", "alerts", "surveys"]
+KINDS = [("insight", "trend"), ("insight", "funnel"), ("insight", "retention"), ("dashboard", "dashboard"),
+         ("notebook", "notes"), ("feature_flag", "flag"), ("experiment", "experiment"), ("cohort", "cohort"),
+         ("hog_function/destination", "webhook"), ("insight", "table")]
+FILES_PER_FOLDER, FANOUT, MAX_FOLDER_DEPTH = 20, 8, 5
+SEARCH_TERM = "churn"
+READ_SAMPLES, MOVE_SAMPLES, ROW_BY_ROW_SAMPLES = 40, 6, 2
+
+
+def escape(segment: str) -> str:
+    return segment.replace("\\", "\\\\").replace("/", "\\/")
+
+
+def tree_rows(team_id: int, user_id: int, top_folders: list[str], total: int):
+    """(path, depth, type, ref) tuples: folders with FANOUT subfolders down to depth 5 and
+    FILES_PER_FOLDER files in each (depth 2–6), topped up with depth-1 files to `total`."""
+    counter = itertools.count()
+    emitted = 0
+
+    def files(parent: str, depth: int):
+        for _ in range(FILES_PER_FOLDER):
+            n = next(counter)
+            type_, kind = KINDS[n % len(KINDS)]
+            name = f"{ADJECTIVES[n % 7 % len(ADJECTIVES)]} {NOUNS[n // 7 % len(NOUNS)]} {kind} {n}"
+            yield f"{parent}/{escape(name)}", depth, type_, str(n)
+
+    def folder(path: str, depth: int):
+        yield path, depth, "folder", None
+        yield from files(path, depth + 1)
+        if depth < MAX_FOLDER_DEPTH:
+            for sub in SUB_FOLDERS[:FANOUT]:
+                yield from folder(f"{path}/{escape(sub)}", depth + 1)
+
+    for top in top_folders:
+        for row in folder(escape(top), 1):
+            emitted += 1
+            yield row
+    while emitted < total:
+        n = next(counter)
+        emitted += 1
+        yield f"Unfiled item {n}", 1, "insight", str(n)
+
+
+def copy_rows(cursor, team_id: int, user_id: int, rows) -> None:
+    from posthog_core.utils import uuid7
+
+    meta = json.dumps({"created_by": user_id})
+    with cursor.copy("COPY file_system_filesystem (id, team_id, path, depth, type, ref, shortcut, meta, created_at, created_by_id) FROM STDIN") as copy:
+        for path, depth, type_, ref in rows:
+            copy.write_row((uuid7(), team_id, path, depth, type_, ref, False, meta, "2025-01-01T00:00:00Z", user_id))
+
+
+def seed(big, small, user) -> None:
+    """COPY both trees with the secondary indexes dropped, then rebuild them (much faster than
+    maintaining two trigram GIN indexes row by row)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM file_system_filesystem WHERE team_id IN (%s, %s)", [big.pk, small.pk])
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'file_system_filesystem' AND indexname NOT LIKE '%%pkey'")
+        indexes = cursor.fetchall()
+        try:
+            for name, _ in indexes:
+                cursor.execute(f'DROP INDEX "{name}"')
+            copy_rows(cursor, big.pk, user.pk, tree_rows(big.pk, user.pk, TOP_FOLDERS, BIG_ROWS))
+            copy_rows(cursor, small.pk, user.pk, tree_rows(small.pk, user.pk, TOP_FOLDERS[:2], SMALL_ROWS))
+        finally:
+            cursor.execute("SET maintenance_work_mem = '512MB'")
+            for _, definition in indexes:
+                cursor.execute(definition.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS").replace("CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX IF NOT EXISTS"))
+        cursor.execute("VACUUM ANALYZE file_system_filesystem")
+
+
+def ensure_seeded(ctx: Context, big, small, user) -> None:
+    from file_system.models import FileSystem
+
+    counts = {team.pk: FileSystem.objects.filter(team=team).count() for team in (big, small)}
+    if counts == {big.pk: BIG_ROWS, small.pk: SMALL_ROWS} and FileSystem.objects.filter(team=big, path="Growth", type="folder").exists():
+        ctx.note(f"file_system seed: reusing {BIG_ROWS:,} + {SMALL_ROWS:,} entries")
+        return
+    start = time.perf_counter()
+    seed(big, small, user)
+    ctx.note(f"file_system seed: {BIG_ROWS:,} + {SMALL_ROWS:,} entries by COPY in {time.perf_counter() - start:.1f} s")
+
+
+def sql_timer(sql: str, params: list):
+    from django.db import connection
+
+    def run():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    return run
+
+
+LIST_SQL = """SELECT id, path, depth, type, ref, href, meta, shortcut, created_at, count(*) OVER () AS total
+FROM file_system_filesystem WHERE team_id = %s AND path LIKE %s {extra}
+ORDER BY {order} LIMIT 100"""
+
+
+def interleaved(api_call, sql_call) -> tuple[list[float], list[float]]:
+    api, sql = [], []
+    for _ in range(READ_SAMPLES // 10):
+        api += time_calls(api_call, 10, warmup=2)
+        sql += time_calls(sql_call, 10, warmup=2)
+    return api, sql
+
+
+def bench_reads(ctx: Context, client, big, folder) -> None:
+    base = f"/api/projects/{big.pk}/file_system/"
+    for depth in (3, 6):
+        query = urlencode({"parent": folder.path, "depth": depth})
+        status, body, _ = client.get(f"{base}?{query}")
+        assert status == 200, body[:300]
+        rows = sql_timer(
+            LIST_SQL.format(extra="AND depth = %s", order="(type = 'folder') DESC, lower(path), id"),
+            [big.pk, folder.path + "/%", depth],
+        )()
+        assert [r[1] for r in rows] == [item["path"] for item in json.loads(body)["results"]], "baseline must read the same page"
+        ctx.note(f"parent listing depth={depth}: {json.loads(body)['count']:,} matching entries")
+        api, sql = interleaved(lambda q=query: client.get(f"{base}?{q}"), sql_timer(
+            LIST_SQL.format(extra="AND depth = %s", order="(type = 'folder') DESC, lower(path), id"),
+            [big.pk, folder.path + "/%", depth]))
+        ctx.report_latencies(f"fs_list_parent_depth{depth}", api, "sql", sql)
+
+    query = urlencode({"search": f"name:{SEARCH_TERM}"})
+    status, body, _ = client.get(f"{base}?{query}")
+    assert status == 200, body[:300]
+    ctx.note(f"search name:{SEARCH_TERM}: {json.loads(body)['count']:,} matching entries")
+    search_sql = """SELECT id, path, depth, type, ref, href, meta, shortcut, created_at, count(*) OVER ()
+        FROM file_system_filesystem WHERE team_id = %s AND upper(name) LIKE %s ORDER BY lower(path), id LIMIT 100"""
+    api, sql = interleaved(lambda: client.get(f"{base}?{query}"), sql_timer(search_sql, [big.pk, f"%{SEARCH_TERM.upper()}%"]))
+    ctx.report_latencies("fs_search_name", api, "sql", sql)
+
+    count_sql = """SELECT id, path, depth, type, count(*) OVER () FROM file_system_filesystem
+        WHERE team_id = %s AND path LIKE %s ORDER BY depth, path LIMIT 200"""
+    status, body, _ = client.request("POST", f"{base}{folder.pk}/count/")
+    assert status == 200, body[:300]
+    ctx.note(f"count/ on {folder.path}: {json.loads(body)['count']:,} descendants")
+    api, sql = interleaved(lambda: client.request("POST", f"{base}{folder.pk}/count/"), sql_timer(count_sql, [big.pk, folder.path + "/%"]))
+    ctx.report_latencies("fs_count", api, "sql", sql)
+
+
+def move_row_by_row(folder, new_path: str) -> None:
+    """PostHog's move: every descendant loaded and saved with its own UPDATE, in one transaction."""
+    from django.db import transaction
+
+    from file_system.models import FileSystem
+    from file_system.paths import path_depth
+
+    old_path = folder.path
+    with transaction.atomic():
+        for entry in FileSystem.objects.filter(team_id=folder.team_id, path__startswith=old_path + "/").iterator(chunk_size=2000):
+            entry.path = new_path + entry.path[len(old_path):]
+            entry.depth = path_depth(entry.path)
+            entry.save(update_fields=["path", "depth"])
+        folder.path, folder.depth = new_path, path_depth(new_path)
+        folder.save(update_fields=["path", "depth"])
+
+
+def bench_move(ctx: Context, client, big, folder, other) -> None:
+    base = f"/api/projects/{big.pk}/file_system/"
+    set_based = []
+    for index in range(MOVE_SAMPLES):
+        target = "Archive/Growth" if index % 2 == 0 else "Growth"
+        start = time.perf_counter()
+        status, body, _ = client.request("POST", f"{base}{folder.pk}/move/", {"new_path": target})
+        set_based.append((time.perf_counter() - start) * 1000)
+        assert status == 200 and json.loads(body)["path"] == target, body[:300]
+    row_by_row = []
+    for index in range(ROW_BY_ROW_SAMPLES):
+        target = "Archive/Finance" if index % 2 == 0 else "Finance"
+        start = time.perf_counter()
+        move_row_by_row(other, target)
+        row_by_row.append((time.perf_counter() - start) * 1000)
+    for pct in (50, 99):
+        value, baseline = percentile(set_based, pct), percentile(row_by_row, pct)
+        ctx.report(f"fs_move.p{pct}", value, "ms", f"row_by_row_move.p{pct}", baseline)
+        ctx.note(f"fs_move.p{pct} speed-up: {baseline / value:.1f}x (target >= 20x)")
+
+
+def run(ctx: Context) -> None:
+    from accounts.services import account_bootstrap, personal_api_key_create
+    from file_system.models import FileSystem
+    from posthog_core.models import Project
+
+    user, big = account_bootstrap(email="bench@example.com", password="bench-password", organization="Bench", project="FS big")
+    small = Project.objects.filter(organization=big.organization, name="FS small").first() or Project.objects.create(
+        organization=big.organization, name="FS small"
+    )
+    ensure_seeded(ctx, big, small, user)
+    key = personal_api_key_create(user=user, label="bench", scopes=["*"])
+    client = ctx.http({"Authorization": f"Bearer {key._plain_value}"})
+    growth = FileSystem.objects.get(team=big, path="Growth", type="folder")
+    finance = FileSystem.objects.get(team=big, path="Finance", type="folder")
+    bench_reads(ctx, client, big, growth)
+    bench_move(ctx, client, big, growth, finance)
