@@ -20,6 +20,7 @@ from ingestion.models import Event
 from ingestion.normalizing import capture_batch_normalize, capture_events_extract, capture_token_resolve
 from posthog_core.models import Project
 from posthog_core.utils import uuid7
+from schemas.enforcement import schema_enforce
 
 # `last_seen_at` is approximate (PostHog floors it to about an hour); rewriting it at most once a
 # minute keeps busy definition rows free of row locks and dead tuples under sustained traffic.
@@ -153,6 +154,7 @@ def capture_batch_ingest(*, payload: Any, params: dict[str, str]) -> int:
         # {"uuid", "event", "distinct_id", "timestamp", "properties"} dicts for project `team_id`.
         # Schema enforcement (issue #6) plugs in HERE: it may reject the batch by raising a DRF
         # exception (the transaction has written nothing yet) or return a filtered list.
+        batch = schema_enforce(team_id=team_id, events=batch)
         capture_events_write(team_id=team_id, events=batch, now=now)
         capture_definitions_write(team_id=team_id, events=batch, now=now)
     return len(batch)
