@@ -134,7 +134,7 @@ def _write_data(validated: dict) -> dict:
     retrieve=extend_schema(parameters=[OpenApiParameter(
         "refresh", OpenApiTypes.STR, description="`true` recomputes; otherwise a result under 15 minutes old is reused.")]),
 )
-class InsightViewSet(TeamScopedViewSetMixin, SoftDeleteMixin, viewsets.ModelViewSet):
+class InsightViewSet(SoftDeleteMixin, TeamScopedViewSetMixin, viewsets.ModelViewSet):
     scope_object = "insight"
     queryset = Insight.objects.select_related("team", "created_by", "last_modified_by").prefetch_related(
         "dashboard_tiles__dashboard").order_by("-last_modified_at", "-id")
@@ -168,7 +168,7 @@ class InsightViewSet(TeamScopedViewSetMixin, SoftDeleteMixin, viewsets.ModelView
         serializer.context["results"] = self.results_for(serializer.instance)
 
 
-class DashboardViewSet(TeamScopedViewSetMixin, SoftDeleteMixin, viewsets.ModelViewSet):
+class DashboardViewSet(SoftDeleteMixin, TeamScopedViewSetMixin, viewsets.ModelViewSet):
     scope_object = "dashboard"
     queryset = Dashboard.objects.select_related("created_by").order_by("-pinned", "name", "id")
     serializer_class = DashboardSerializer
