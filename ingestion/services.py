@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 import psycopg
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 
@@ -32,8 +32,9 @@ SELECT b.uuid, %(team_id)s, b.event, b.distinct_id, b.timestamp, b.properties::j
 FROM unnest(%(uuids)b::uuid[], %(events)b::text[], %(distinct_ids)b::text[],
             %(timestamps)b::timestamptz[], %(properties)b::text[])
      AS b(uuid, event, distinct_id, timestamp, properties)
-ON CONFLICT (team_id, uuid) DO NOTHING
 """
+SKIP_DUPLICATE_EVENTS_SQL = "ON CONFLICT (team_id, uuid) DO NOTHING"
+EVENT_UNIQUE_CONSTRAINT = "unique_event_team_uuid"
 
 INSERT_EVENT_DEFINITIONS_SQL = f"""
 INSERT INTO {EventDefinition._meta.db_table}
@@ -96,15 +97,16 @@ def capture_team_resolve(*, token: str | None) -> int:
     return team_id
 
 
-def capture_events_write(*, team_id: int, events: list[dict[str, Any]], now: datetime) -> None:
-    """One INSERT for the whole batch; a uuid already stored for the project is skipped.
+def capture_events_write(*, team_id: int, events: list[dict[str, Any]], now: datetime, skip_duplicates: bool) -> None:
+    """One INSERT for the whole batch. Without `skip_duplicates` a uuid already stored for the
+    project raises IntegrityError; with it, such events are skipped.
 
     Rows go in uuid order so two concurrent retries of one batch lock the same keys in the same order.
     """
     rows = sorted({event["uuid"]: event for event in events}.values(), key=lambda event: event["uuid"])
     with binary_cursor() as cursor:
         cursor.execute(
-            INSERT_EVENTS_SQL,
+            INSERT_EVENTS_SQL + (SKIP_DUPLICATE_EVENTS_SQL if skip_duplicates else ""),
             {
                 "team_id": team_id,
                 "now": now,
@@ -138,6 +140,24 @@ def capture_definitions_write(*, team_id: int, events: list[dict[str, Any]], now
             )
 
 
+def capture_batch_write(*, team_id: int, batch: list[dict[str, Any]], now: datetime, skip_duplicates: bool) -> int:
+    """Write a normalised batch and its definitions in one transaction; the number of events kept."""
+    with transaction.atomic():
+        # The validated, normalised batch is about to be written: `batch` is a list of
+        # {"uuid", "event", "distinct_id", "timestamp", "properties"} dicts for project `team_id`.
+        # Schema enforcement (issue #6) plugs in HERE: it may reject the batch by raising a DRF
+        # exception (the transaction has written nothing yet) or return a filtered list.
+        batch = schema_enforce(team_id=team_id, events=batch)
+        capture_events_write(team_id=team_id, events=batch, now=now, skip_duplicates=skip_duplicates)
+        capture_definitions_write(team_id=team_id, events=batch, now=now)
+    return len(batch)
+
+
+def is_duplicate_event_error(exc: IntegrityError) -> bool:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) == EVENT_UNIQUE_CONSTRAINT
+
+
 def capture_batch_ingest(*, payload: Any, params: dict[str, str]) -> int:
     """Store a decoded capture payload; returns the number of events accepted.
 
@@ -149,12 +169,12 @@ def capture_batch_ingest(*, payload: Any, params: dict[str, str]) -> int:
     team_id = capture_team_resolve(token=capture_token_resolve(events=events, envelope=envelope, params=params))
     now = timezone.now()
     batch = capture_batch_normalize(events=events, envelope=envelope, params=params, now=now)
-    with transaction.atomic():
-        # The validated, normalised batch is about to be written: `batch` is a list of
-        # {"uuid", "event", "distinct_id", "timestamp", "properties"} dicts for project `team_id`.
-        # Schema enforcement (issue #6) plugs in HERE: it may reject the batch by raising a DRF
-        # exception (the transaction has written nothing yet) or return a filtered list.
-        batch = schema_enforce(team_id=team_id, events=batch)
-        capture_events_write(team_id=team_id, events=batch, now=now)
-        capture_definitions_write(team_id=team_id, events=batch, now=now)
-    return len(batch)
+    try:
+        return capture_batch_write(team_id=team_id, batch=batch, now=now, skip_duplicates=False)
+    except IntegrityError as exc:
+        if not is_duplicate_event_error(exc):
+            raise
+    # A retried batch (the SDK never saw our 200): the first attempt rolled back entirely, so write
+    # it again skipping stored uuids. Optimistic, because ON CONFLICT costs every row an extra
+    # index probe while retries are rare.
+    return capture_batch_write(team_id=team_id, batch=batch, now=now, skip_duplicates=True)

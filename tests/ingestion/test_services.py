@@ -171,3 +171,24 @@ def test_ingest_event_level_set_travels_in_properties(team):
 
     assert Event.objects.get(team=team).properties == {"$set": {"email": "a@example.com"}}
     assert not PropertyDefinition.objects.filter(team=team).exists()
+
+
+def test_ingest_batch_overlapping_stored_events_stores_only_new_ones(team):
+    first, second, third = CaptureEventFactory(), CaptureEventFactory(), CaptureEventFactory()
+    ingest(team, first, second)
+
+    ingest(team, second, third)
+
+    assert sorted(str(uuid) for uuid in Event.objects.filter(team=team).values_list("uuid", flat=True)) == sorted(
+        [first["uuid"], second["uuid"], third["uuid"]]
+    )
+
+
+def test_ingest_retried_batch_still_creates_its_new_definitions(team):
+    stored = CaptureEventFactory(event="old")
+    ingest(team, stored)
+
+    ingest(team, stored, CaptureEventFactory(event="brand new", properties={"fresh": True}))
+
+    assert set(EventDefinition.objects.filter(team=team).values_list("name", flat=True)) == {"old", "brand new"}
+    assert PropertyDefinition.objects.filter(team=team, name="fresh").exists()
