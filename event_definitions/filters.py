@@ -94,8 +94,10 @@ def order_expression(key: str):
     descending = key.startswith("-")
     field = key.lstrip("-")
     if field == "name":
+        # `name` is never NULL; no NULLS clause, so the `name COLLATE "C"` indexes serve both directions.
         expression = Collate("name", "C")
-    elif field.endswith("::date"):
+        return expression.desc() if descending else expression.asc()
+    if field.endswith("::date"):
         expression = TruncDate(field.removesuffix("::date"))
     else:
         expression = F(field)
