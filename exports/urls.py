@@ -1,3 +1,5 @@
+"""Routes: /api/projects/{id}/exports/ (list, create, retrieve, content)."""
+
 from rest_framework.routers import DefaultRouter
 
 from exports.views import ExportedAssetViewSet
