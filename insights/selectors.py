@@ -193,28 +193,45 @@ def _earliest(team: Project, spec: TrendsQuerySpec) -> datetime | None:
         return cursor.fetchone()[0]
 
 
-def trends_query_run(*, team: Project, spec: TrendsQuerySpec, now: datetime, path: list[str]) -> dict:
+def trends_statements(*, team: Project, spec: TrendsQuerySpec, buckets: Buckets) -> list[compiler.Sql]:
+    """The SQL the trends query runs, one statement per series (the EXPLAIN test reads these)."""
     zone = project_zone(team.timezone)
-    earliest = _earliest(team, spec) if spec.date_from == "all" else None
-    buckets = trends_buckets(date_from=spec.date_from, date_to=spec.date_to, interval=spec.interval, zone=zone,
-                             now=now, earliest=earliest, path=[*path, "dateRange"])
-    regex_check([*spec.properties, *(item for series in spec.series for item in series.properties)])
-    results = []
-    for order, series in enumerate(spec.series):
+    statements = []
+    for series in spec.series:
         where = compiler.where_clause(team_id=team.id, event=series.event, filters=[*spec.properties, *series.properties],
                                       since=buckets.date_from, until=buckets.date_to, until_inclusive=True)
         if spec.breakdown:
-            sql = compiler.trends_breakdown_sql(series=series, where=where, interval=spec.interval, timezone=zone.key,
-                                                breakdown=spec.breakdown, limit=spec.breakdown_limit)
+            statements.append(compiler.trends_breakdown_sql(series=series, where=where, interval=spec.interval,
+                                                            timezone=zone.key, breakdown=spec.breakdown,
+                                                            limit=spec.breakdown_limit))
+        else:
+            statements.append(compiler.trends_series_sql(series=series, where=where, interval=spec.interval,
+                                                         timezone=zone.key))
+    return statements
+
+
+def trends_query_buckets(*, team: Project, spec: TrendsQuerySpec, now: datetime, path: list[str]) -> Buckets:
+    zone = project_zone(team.timezone)
+    earliest = _earliest(team, spec) if spec.date_from == "all" else None
+    return trends_buckets(date_from=spec.date_from, date_to=spec.date_to, interval=spec.interval, zone=zone,
+                          now=now, earliest=earliest, path=[*path, "dateRange"])
+
+
+def trends_query_run(*, team: Project, spec: TrendsQuerySpec, now: datetime, path: list[str]) -> dict:
+    buckets = trends_query_buckets(team=team, spec=spec, now=now, path=path)
+    regex_check([*spec.properties, *(item for series in spec.series for item in series.properties)])
+    results = []
+    statements = trends_statements(team=team, spec=spec, buckets=buckets)
+    for order, (series, sql) in enumerate(zip(spec.series, statements, strict=True)):
+        if spec.breakdown:
             results += _breakdown_results(series=series, order=order, buckets=buckets, rows=_run(sql))
         else:
-            sql = compiler.trends_series_sql(series=series, where=where, interval=spec.interval, timezone=zone.key)
             results.append(_series_result(series=series, order=order, buckets=buckets, values=dict(_run(sql))))
     return {
         "results": results,
-        "timezone": zone.key,
-        "resolved_date_range": {"date_from": buckets.date_from.astimezone(zone).isoformat(),
-                                "date_to": buckets.date_to.astimezone(zone).isoformat()},
+        "timezone": buckets.zone.key,
+        "resolved_date_range": {"date_from": buckets.date_from.astimezone(buckets.zone).isoformat(),
+                                "date_to": buckets.date_to.astimezone(buckets.zone).isoformat()},
     }
 
 
