@@ -4,13 +4,15 @@ properties as parameters and optional ones as functional options (PostHog §6)."
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 
 from schemas.generators.base import (
     EventSpec,
     GeneratedCode,
     MergedProperty,
     literal_text,
-    merge_properties,
+    merge_property_specs,
     quoted,
     schema_hash,
     unique_name,
@@ -79,6 +81,42 @@ def param_name(property_name: str, taken: set[str]) -> str:
     return unique_name(name, taken)
 
 
+@dataclass(frozen=True)
+class GoProperty:
+    """What a property needs in Go, independent of the event (cached per property set)."""
+
+    literal: str
+    pascal: str
+    param: str
+    go_type: str
+    literals: tuple | None
+    required: bool
+    const_suffixes: tuple[str, ...] = ()
+
+
+def go_property(prop: MergedProperty, taken: set[str]) -> GoProperty:
+    types = {GO_TYPES.get(variant.property_type, "interface{}") for variant in prop.variants}
+    go_type = types.pop() if len(types) == 1 else "interface{}"
+    variant = prop.variants[0]
+    literals = variant.literals if go_type != "interface{}" and variant.property_type in ("String", "Numeric") else None
+    suffixes = tuple(
+        pascal(str(value).replace("-", "Minus ").replace(".", "_")) or "Empty" for value in (literals or ())
+    )
+    return GoProperty(
+        literal=quoted(prop.name), pascal=pascal(prop.name) or "Value", param=param_name(prop.name, taken),
+        go_type=go_type, literals=literals, required=prop.required, const_suffixes=suffixes,
+    )
+
+
+@lru_cache(maxsize=4096)
+def property_plan(properties: tuple) -> tuple[GoProperty, ...]:
+    required_params = set(RESERVED_PARAMS)
+    return tuple(
+        go_property(prop, required_params if prop.required else set(RESERVED_PARAMS))
+        for prop in merge_property_specs(properties)
+    )
+
+
 class GoFile:
     """Collects declarations and hands out file-wide unique identifiers."""
 
@@ -90,26 +128,19 @@ class GoFile:
     def name(self, candidate: str) -> str:
         return unique_name(candidate, self.names)
 
-    def go_type(self, prop: MergedProperty, event_base: str) -> str:
-        types = {GO_TYPES.get(variant.property_type, "interface{}") for variant in prop.variants}
-        if len(types) != 1:
-            return "interface{}"
-        (go_type,) = types
-        literals = prop.variants[0].literals
-        if literals is not None and prop.variants[0].property_type in ("String", "Numeric"):
-            return self.enum_type(prop.name, go_type, literals, event_base)
-        self.uses_time = self.uses_time or go_type == "time.Time"
-        return go_type
-
-    def enum_type(self, prop_name: str, go_type: str, literals: tuple, event_base: str) -> str:
-        type_name = self.name(f"{event_base}{pascal(prop_name) or 'Value'}Value")
-        lines = [f"// {type_name} holds the allowed values of {quoted(prop_name)}.", f"type {type_name} {go_type}", "", "const ("]
-        for value in literals:
-            suffix = pascal(str(value).replace("-", "Minus ").replace(".", "_")) or "Empty"
-            const = self.name(f"{type_name}{suffix}")
-            lines.append(f"\t{const} {type_name} = {literal_text(value)}")
-        lines.append(")")
-        self.blocks.append("\n".join(lines))
+    def param_type(self, prop: GoProperty, event_base: str) -> str:
+        if prop.literals is None:
+            self.uses_time = self.uses_time or prop.go_type == "time.Time"
+            return prop.go_type
+        type_name = self.name(f"{event_base}{prop.pascal}Value")
+        consts = "".join(
+            f"\t{self.name(type_name + suffix)} {type_name} = {literal_text(value)}\n"
+            for value, suffix in zip(prop.literals, prop.const_suffixes, strict=True)
+        )
+        self.blocks.append(
+            f"// {type_name} holds the allowed values of {prop.literal}.\ntype {type_name} {prop.go_type}\n\n"
+            f"const (\n{consts})"
+        )
         return type_name
 
 
@@ -124,36 +155,32 @@ def untyped_block(event: EventSpec, base: str, gofile: GoFile) -> None:
     )
 
 
-def typed_block(event: EventSpec, base: str, merged: list[MergedProperty], gofile: GoFile) -> None:
+def typed_block(event: EventSpec, base: str, plan: tuple[GoProperty, ...], gofile: GoFile) -> None:
+    name = quoted(event.name)
     option = gofile.name(f"{base}Option")
-    blocks = [f"// {option} sets an optional property of {quoted(event.name)}.\ntype {option} func(*posthog.Capture)"]
-    taken = set(RESERVED_PARAMS)
-    required = [(prop, param_name(prop.name, taken), gofile.go_type(prop, base)) for prop in merged if prop.required]
-    for prop in (p for p in merged if not p.required):
-        func, go_type = gofile.name(f"{base}With{pascal(prop.name) or 'Value'}"), gofile.go_type(prop, base)
-        param = param_name(prop.name, set(RESERVED_PARAMS))
-        blocks.append(
-            f"// {func} sets {quoted(prop.name)}.\nfunc {func}({param} {go_type}) {option} {{\n"
-            f"\treturn func(c *posthog.Capture) {{\n\t\tc.Properties[{quoted(prop.name)}] = {param}\n\t}}\n}}"
-        )
+    blocks = [f"// {option} sets an optional property of {name}.\ntype {option} func(*posthog.Capture)"]
+    required = [(prop, gofile.param_type(prop, base)) for prop in plan if prop.required]
+    for prop in plan:
+        if not prop.required:
+            func, go_type = gofile.name(f"{base}With{prop.pascal}"), gofile.param_type(prop, base)
+            blocks.append(
+                f"// {func} sets {prop.literal}.\nfunc {func}({prop.param} {go_type}) {option} {{\n"
+                f"\treturn func(c *posthog.Capture) {{\n\t\tc.Properties[{prop.literal}] = {prop.param}\n\t}}\n}}"
+            )
     extra = gofile.name(f"{base}WithExtraProps")
+    capture, from_base = gofile.name(f"{base}Capture"), gofile.name(f"{base}CaptureFromBase")
+    params = "".join(f", {prop.param} {go_type}" for prop, go_type in required)
+    args = "".join(f", {prop.param}" for prop, _ in required)
+    sets = "".join(f"\tprops[{prop.literal}] = {prop.param}\n" for prop, _ in required)
     blocks.append(
         f"// {extra} adds properties outside the schema.\nfunc {extra}(props posthog.Properties) {option} {{\n"
-        "\treturn func(c *posthog.Capture) {\n\t\tfor key, value := range props {\n\t\t\tc.Properties[key] = value\n\t\t}\n\t}\n}"
-    )
-    params = "".join(f", {param} {go_type}" for _, param, go_type in required)
-    args = "".join(f", {param}" for _, param, _ in required)
-    capture, from_base = gofile.name(f"{base}Capture"), gofile.name(f"{base}CaptureFromBase")
-    sets = "".join(f"\tprops[{quoted(prop.name)}] = {param}\n" for prop, param, _ in required)
-    blocks.append(
-        f"// {capture} builds the capture of {quoted(event.name)}.\n"
+        "\treturn func(c *posthog.Capture) {\n\t\tfor key, value := range props {\n\t\t\tc.Properties[key] = value\n\t\t}\n\t}\n}\n\n"
+        f"// {capture} builds the capture of {name}.\n"
         f"func {capture}(distinctId string{params}, options ...{option}) posthog.Capture {{\n"
-        f"\treturn {from_base}(posthog.Capture{{DistinctId: distinctId}}{args}, options...)\n}}"
-    )
-    blocks.append(
-        f"// {from_base} turns base into a capture of {quoted(event.name)}, keeping its other fields.\n"
+        f"\treturn {from_base}(posthog.Capture{{DistinctId: distinctId}}{args}, options...)\n}}\n\n"
+        f"// {from_base} turns base into a capture of {name}, keeping its other fields.\n"
         f"func {from_base}(base posthog.Capture{params}, options ...{option}) posthog.Capture {{\n"
-        f"\tbase.Event = {quoted(event.name)}\n\tprops := posthog.Properties{{}}\n"
+        f"\tbase.Event = {name}\n\tprops := posthog.Properties{{}}\n"
         "\tfor key, value := range base.Properties {\n\t\tprops[key] = value\n\t}\n"
         f"{sets}\tbase.Properties = props\n"
         "\tfor _, option := range options {\n\t\toption(&base)\n\t}\n\treturn base\n}"
@@ -167,9 +194,9 @@ def generate_golang(events: list[EventSpec]) -> GeneratedCode:
     for event in events:
         # NOTE: distinct events can share a base name (`a-b`, `a_b`): number the later ones.
         base = unique_name(base_name(event.name), bases)
-        merged = merge_properties(event)
-        if merged:
-            typed_block(event, base, merged, gofile)
+        plan = property_plan(event.properties)
+        if plan:
+            typed_block(event, base, plan, gofile)
         else:
             untyped_block(event, base, gofile)
     imports = ('\t"time"\n\n' if gofile.uses_time else "") + '\t"github.com/posthog/posthog-go"\n'

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from functools import lru_cache
 
 from schemas.generators.base import (
     EventSpec,
@@ -12,7 +13,7 @@ from schemas.generators.base import (
     MergedProperty,
     TypeVariant,
     literal_text,
-    merge_properties,
+    merge_property_specs,
     quoted,
     schema_hash,
     unique_name,
@@ -124,20 +125,23 @@ def property_type(prop: MergedProperty) -> str:
     return parts[0] if len(parts) == 1 else f"Union[{', '.join(parts)}]"
 
 
-def typed_dict(name: str, merged: list[MergedProperty]) -> tuple[list[str], dict[str, str]]:
-    """The TypedDict's lines, and its renamed properties (identifier → original name)."""
+@lru_cache(maxsize=4096)
+def typed_dict_body(properties: tuple) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...], bool]:
+    """A property set's TypedDict lines, renamed properties (identifier, original) and whether
+    any is required; shared by every event with the same groups."""
+    merged = merge_property_specs(properties)
     if not merged:
-        return [f"class {name}(TypedDict, total=False):", '    """No schema defined: any properties."""', "", "    pass"], {}
+        return ('    """No schema defined: any properties."""', "", "    pass"), (), False
     taken: set[str] = set()
-    renamed: dict[str, str] = {}
-    lines = [f"class {name}(TypedDict, total=False):"]
+    renamed = []
+    lines = []
     for prop in sorted(merged, key=lambda p: (not p.required, p.name)):
         ident = unique_name(identifier(prop.name), taken, separator="_")
         if ident != prop.name:
-            renamed[ident] = prop.name
+            renamed.append((ident, prop.name))
         wrapper = "Required" if prop.required else "NotRequired"
         lines.append(f"    {ident}: {wrapper}[{property_type(prop)}]")
-    return lines, renamed
+    return tuple(lines), tuple(renamed), any(prop.required for prop in merged)
 
 
 def capture_signature(event_literal: str, props_class: str, required: bool) -> str:
@@ -167,17 +171,16 @@ def generate_python(events: list[EventSpec]) -> GeneratedCode:
     overloads: list[tuple[str, str, bool]] = []
     mappings: dict[str, dict[str, str]] = {}
     for event in events:
-        merged = merge_properties(event)
         # NOTE: PostHog does not de-duplicate class names; two events like `a-b` and `a_b` would
         # then redefine one class, which mypy rejects.
         name = unique_name(class_name(event.name), taken_classes)
-        lines, renamed = typed_dict(name, merged)
-        classes += ["", "", *lines]
+        lines, renamed, required = typed_dict_body(event.properties)
+        classes += ["", "", f"class {name}(TypedDict, total=False):", *lines]
         if renamed:
-            mappings[event.name] = renamed
+            mappings[event.name] = dict(renamed)
         # An empty TypedDict would refuse every key: untyped events take any mapping.
-        props_type = name if merged else "Dict[str, Any]"
-        overloads.append((f"Literal[{quoted(event.name)}]", props_type, any(p.required for p in merged)))
+        props_type = name if event.properties else "Dict[str, Any]"
+        overloads.append((f"Literal[{quoted(event.name)}]", props_type, required))
     body = [HEADER.format(version=PYTHON_GENERATOR_VERSION).rstrip("\n"), "", "", *mappings_block(mappings), REMAP, *classes]
     if len(overloads) >= 2:  # `@overload` needs at least two variants
         for literal, props_class, required in overloads:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from schemas.generators.base import (
     EventSpec,
     GeneratedCode,
     MergedProperty,
     TypeVariant,
     literal_text,
-    merge_properties,
+    merge_property_specs,
     quoted,
     schema_hash,
 )
@@ -100,22 +102,24 @@ def property_type(prop: MergedProperty) -> str:
     return " | ".join(parts) or "any"
 
 
-def event_member(event: EventSpec) -> list[str]:
-    merged = merge_properties(event)
+@lru_cache(maxsize=4096)
+def member_type(properties: tuple) -> str:
+    """The object type of a property set (shared by every event with the same groups)."""
+    merged = merge_property_specs(properties)
     if not merged:
-        return [f"    {quoted(event.name)}: Record<string, any>"]
-    lines = [f"    {quoted(event.name)}: {{"]
+        return "Record<string, any>"
+    lines = ["{"]
     for prop in merged:
         optional = "" if prop.required else "?"
         lines.append(f"        {quoted(prop.name)}{optional}: {property_type(prop)}")
     lines.append("    }")
-    return lines
+    return "\n".join(lines)
 
 
 def generate_typescript(events: list[EventSpec]) -> GeneratedCode:
     lines = [HEADER.replace("VERSION", TYPESCRIPT_GENERATOR_VERSION), "export interface EventSchemas {"]
     for event in events:
-        lines += event_member(event)
+        lines.append(f"    {quoted(event.name)}: {member_type(event.properties)}")
     lines.append("}")
     content = "\n".join(lines) + "\n" + FOOTER
     return GeneratedCode(
