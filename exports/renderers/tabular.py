@@ -95,7 +95,8 @@ def write_csv(out: IO[bytes], table: Table) -> int:
     writer.writerow([header_label(column) for column in table.columns])
     count = 0
     for row in table.rows:
-        writer.writerow([csv_text(value) for value in row])
+        # Strings (most cells) skip the conversion call: this loop runs once per exported cell.
+        writer.writerow([value if type(value) is str else csv_text(value) for value in row])
         count += 1
     text.flush()
     text.detach()  # leave `out` open for the caller
