@@ -46,10 +46,15 @@ def batch_definitions(events: list[dict[str, Any]]) -> tuple[list[str], list[tup
     """
     event_names = {event["event"] for event in events}
     property_types: dict[str, str | None] = {}
+    typed: set[str] = set(SKIPPED_PROPERTIES)
     for event in events:
-        for name, value in event["properties"].items():
-            if property_types.get(name) is None and name not in SKIPPED_PROPERTIES:
-                property_types[name] = property_type_infer(value)
+        properties = event["properties"]
+        # A C-level set difference per event: only names still without a type are looked at.
+        for name in properties.keys() - typed:
+            kind = property_type_infer(properties[name])
+            property_types[name] = kind
+            if kind is not None:
+                typed.add(name)
     return (
         sorted(name for name in event_names if definition_name_ok(name)),
         sorted((name, kind) for name, kind in property_types.items() if definition_name_ok(name)),

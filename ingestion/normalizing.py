@@ -3,10 +3,12 @@ its uuid, name, distinct_id, skew-corrected timestamp and sanitised properties. 
 
 from __future__ import annotations
 
+import re
 import uuid as uuid_module
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from posthog_core.utils import uuid7
@@ -18,6 +20,7 @@ MAX_DISTINCT_ID_CHARS = 200  # PostHog truncates longer ones
 MAX_FUTURE_SKEW = timedelta(hours=23)
 TOKEN_KEYS = ("api_key", "token", "$token")
 NUL, REPLACEMENT = "\x00", "\ufffd"
+_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
 
 def batch_error(index: int | None, field: str, message: str, code: str = "invalid_input") -> ValidationError:
@@ -76,24 +79,26 @@ def capture_token_resolve(*, events: list[Any], envelope: dict[str, Any], params
     return token or None
 
 
-def needs_cleaning(value: dict | list, depth: int, index: int) -> bool:
-    """Whether any string or key below holds NUL; raises past MAX_PROPERTY_DEPTH.
-
-    A read-only scan first, because almost no batch needs a copy (this runs for every event).
-    """
+def depth_check(value: dict | list, depth: int, index: int) -> None:
+    """Raise past MAX_PROPERTY_DEPTH levels of nested objects and arrays."""
     if depth > MAX_PROPERTY_DEPTH:
         raise batch_error(index, "properties", f"Properties are nested deeper than {MAX_PROPERTY_DEPTH} levels.")
-    found = False
-    items = value.items() if type(value) is dict else enumerate(value)
-    for key, item in items:
-        if type(key) is str and NUL in key:
-            found = True
-        kind = type(item)
-        if kind is str:
-            found = found or NUL in item
-        elif kind is dict or kind is list:
-            found = needs_cleaning(item, depth + 1, index) or found
-    return found
+    for item in value.values() if type(value) is dict else value:
+        if type(item) is dict or type(item) is list:
+            depth_check(item, depth + 1, index)
+
+
+def properties_sanitize(properties: dict, index: int) -> dict:
+    """Depth-checked properties with NUL replaced, scanning the serialised text first: this runs
+    for every event and almost none needs the slow paths (C-speed byte searches decide)."""
+    try:
+        text = orjson.dumps(properties)
+    except orjson.JSONEncodeError as exc:  # orjson's own recursion limit (255) is past ours
+        raise batch_error(index, "properties", f"Properties are nested deeper than {MAX_PROPERTY_DEPTH} levels.") from exc
+    # Each level needs a bracket, so few brackets (strings may add some) cannot be too deep.
+    if text.count(b"{") + text.count(b"[") > MAX_PROPERTY_DEPTH:
+        depth_check(properties, 1, index)
+    return clean(properties) if b"\\u0000" in text else properties
 
 
 def clean(value: Any) -> Any:
@@ -152,11 +157,14 @@ def event_timestamp(event: dict[str, Any], properties: dict[str, Any], sent_at: 
     return now if result - now > MAX_FUTURE_SKEW else result
 
 
-def event_uuid(value: Any, index: int) -> uuid_module.UUID:
+def event_uuid(value: Any, index: int) -> str:
+    """The canonical lowercase text form (PostgreSQL casts it; sorting it sorts the UUIDs)."""
     if value is None or value == "":
-        return uuid7()
+        return str(uuid7())
+    if type(value) is str and _CANONICAL_UUID.match(value):
+        return value.lower()  # uuid.UUID() is the slowest step per event otherwise
     try:
-        return uuid_module.UUID(str(value))
+        return str(uuid_module.UUID(str(value)))
     except ValueError as exc:
         raise batch_error(index, "uuid", "`uuid` is not a valid UUID.") from exc
 
@@ -196,7 +204,7 @@ def capture_event_normalize(event: Any, *, index: int, sent_at: datetime | None,
         "event": event_name(event, index),
         "distinct_id": event_distinct_id(event, properties, index),
         "timestamp": event_timestamp(event, properties, sent_at, now),
-        "properties": clean(properties) if needs_cleaning(properties, 1, index) else properties,
+        "properties": properties_sanitize(properties, index),
     }
 
 
