@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
 
 from posthog_core.scopes import required_scopes_for
 
@@ -31,10 +32,44 @@ class SessionCookieScheme(OpenApiAuthenticationExtension):
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
 
 
+class ErrorResponseSerializer(serializers.Serializer):
+    """The one error shape (drf-exceptions-hog): the `ErrorResponse` component."""
+
+    type = serializers.CharField(
+        help_text="validation_error, authentication_error, invalid_request, throttled_error or server_error."
+    )
+    code = serializers.CharField(help_text="A stable snake_case code, e.g. `not_found`, `required`, `permission_denied`.")
+    detail = serializers.CharField(help_text="A sentence for humans; only the first error is reported.")
+    attr = serializers.CharField(
+        allow_null=True, help_text="The offending field (nested fields joined by `__`), or null."
+    )
+
+
+ERROR_RESPONSES = {
+    "400": "Invalid input: the first validation error, its field in `attr`.",
+    "401": "No credentials, or an invalid personal API key.",
+    "403": "A missing scope, a key limited to other projects, or no access to the project.",
+    "404": "The project or the object does not exist (or belongs to another project).",
+}
+
+
 class ScopedAutoSchema(AutoSchema):
-    """Each operation lists the scope a personal API key needs, as PostHog's schema does."""
+    """Each operation lists the scope a personal API key needs, as PostHog's schema does, and
+    documents the shared error responses with the `ErrorResponse` component."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response" or not getattr(self.view, "scope_object", None):
+            return responses  # public views (docs) and capture endpoints have their own errors
+        error_ref = self.resolve_serializer(ErrorResponseSerializer, "response").ref
+        for code, description in ERROR_RESPONSES.items():
+            responses.setdefault(
+                code, {"content": {"application/json": {"schema": error_ref}}, "description": description}
+            )
+        return responses
 
     def get_auth(self):
+        super().get_auth()  # registers the securitySchemes components the lists below refer to
         try:
             scopes = required_scopes_for(self.view, getattr(self.view, "action", None), self.method)
         except ImproperlyConfigured:

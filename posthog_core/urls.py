@@ -49,7 +49,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/schema/swagger-ui/", SpectacularSwaggerView.as_view(url_name="schema")),
-    path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "api/schema/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="posthog_core/redoc.html"),
+        name="redoc",
+    ),
     path("api/projects/<str:project_id>/", include(project_urls())),
     path("api/environments/<str:project_id>/", include(project_urls())),
     path("api/", include(optional_trailing_slash(import_module("accounts.urls").urlpatterns))),

@@ -128,6 +128,15 @@ def test_malformed_json_with_a_bearer_key_returns_400_parse_error(scoped_client)
     assert response.json()["code"] == "parse_error"
 
 
+def test_deeply_nested_json_returns_400_parse_error(session_client):
+    body = "[" * 100_000 + "]" * 100_000
+
+    response = session_client.post("/api/personal_api_keys/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
 @pytest.mark.parametrize("body", ['["a list"]', '"a string"', "42", "null"])
 def test_json_body_that_is_not_an_object_never_500s(session_client, body):
     response = session_client.post("/api/personal_api_keys/", body, content_type="application/json")
