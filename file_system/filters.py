@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Lower
 
-from file_system.models import FOLDER, FileSystem, FileSystemViewLog
+from file_system.models import FOLDER, FileSystem, FileSystemViewLog, path_below
 from file_system.search import search_filter
 
 PLAIN_ORDERINGS = frozenset({"path", "-path", "created_at", "-created_at"})
@@ -48,7 +48,7 @@ class FileSystemFilterSet(django_filters.FilterSet):
 
     def filter_parent(self, queryset, name, value):
         parent = value.rstrip("/")
-        return queryset.filter(path__startswith=parent + "/") if parent else queryset
+        return queryset.filter(path_below(parent)) if parent else queryset
 
     def filter_search(self, queryset, name, value):
         name_only = bool(self.form.cleaned_data.get("search_name_only"))

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Func, Q, Value
-from django.db.models.functions import Upper
+from django.db.models.functions import Collate, Upper
+from django.db.models.lookups import StartsWith
 from django.utils import timezone
 
 from posthog_core.utils import uuid7
@@ -23,6 +24,15 @@ def _last_segment_expression():
     so raw COPY seeding and set-based moves keep it right without application code."""
     last = Func(F("path"), Value(_PARENT_PREFIX_RE), Value(""), function="regexp_replace")
     return Func(last, Value(_UNESCAPE_RE), Value(r"\1"), Value("g"), function="regexp_replace")
+
+
+def path_c() -> Collate:
+    return Collate(F("path"), "C")
+
+
+def path_below(folder: str) -> StartsWith:
+    """The condition "`path` lies below `folder`" in the form the path indexes serve."""
+    return StartsWith(path_c(), folder + "/")
 
 
 class FileSystem(models.Model):
@@ -43,12 +53,11 @@ class FileSystem(models.Model):
 
     class Meta:
         indexes = [
-            # `text_pattern_ops` lets `path LIKE 'prefix/%'` (parent, count, move) use a btree range
-            # scan whatever the database collation is.
-            models.Index(F("team"), OpClass(F("path"), name="text_pattern_ops"), name="file_system_team_path"),
-            models.Index(
-                F("team"), F("depth"), OpClass(F("path"), name="text_pattern_ops"), name="file_system_team_depth_path"
-            ),
+            # Byte-ordered ("C") path keys whatever the database collation is: `path COLLATE "C" LIKE
+            # 'prefix/%'` (see path_below) becomes a range scan, and the same index returns rows in
+            # (depth, path) order for count/'s first entries without a sort.
+            models.Index(F("team"), Collate(F("path"), "C"), name="file_system_team_path_c"),
+            models.Index(F("team"), F("depth"), Collate(F("path"), "C"), name="file_system_team_depth_path_c"),
             models.Index(fields=["team", "type", "ref"], name="file_system_team_type_ref"),
             # Django's icontains compiles to UPPER(col) LIKE UPPER(%s): index that expression.
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="file_system_name_trgm"),

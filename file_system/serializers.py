@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from rest_framework import serializers
 
 from file_system.models import FileSystem, FileSystemShortcut, FileSystemViewLog
@@ -38,6 +40,9 @@ class FileSystemSerializer(serializers.ModelSerializer):
     def validate_meta(self, value):
         if value is not None and not isinstance(value, dict):
             raise serializers.ValidationError("meta must be a JSON object.", code="invalid")
+        # NOTE: PostgreSQL's jsonb rejects \u0000 anywhere in a document.
+        if value and "\\u0000" in json.dumps(value):
+            raise serializers.ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
         return value
 
 

@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from file_system.models import FOLDER, FileSystem, FileSystemViewLog
+from file_system.models import FOLDER, FileSystem, FileSystemViewLog, path_below, path_c
 from file_system.paths import (
     MAX_PATH_LENGTH,
     path_ancestors,
@@ -34,6 +34,8 @@ _SQL_DEPTH = "length(regexp_replace({path}, '\\\\.|[^/]', '', 'g')) + 1"
 
 
 def _clean_path(path: str, *, attr: str = "path") -> str:
+    if "\x00" in (path or ""):
+        raise ValidationError({attr: ["Null characters are not allowed."]}, code="null_characters_not_allowed")
     normalized = path_normalize(path or "")
     if not normalized.strip():
         raise ValidationError({attr: ["A path needs at least one segment."]}, code="blank")
@@ -48,7 +50,7 @@ def _like_prefix(path: str) -> str:
 
 def descendants_of(*, team: Project, path: str):
     """Every entry below `path` (any depth), the set that count, delete, move and link act on."""
-    return FileSystem.objects.filter(team=team, path__startswith=path + "/")
+    return FileSystem.objects.filter(path_below(path), team=team)
 
 
 def file_system_ensure_parents(*, team: Project, user: User | None, path: str) -> None:
@@ -145,12 +147,12 @@ def _merge_moving_folders(*, team: Project, old_path: str, new_path: str) -> Non
     with connection.cursor() as cursor:
         cursor.execute(
             f"""DELETE FROM {table} AS moving
-                WHERE moving.team_id = %(team)s AND moving.path LIKE %(pattern)s
+                WHERE moving.team_id = %(team)s AND moving.path COLLATE "C" LIKE %(pattern)s
                   AND moving.type = %(folder)s AND moving.shortcut = false
                   AND EXISTS (SELECT 1 FROM {table} AS existing
                               WHERE existing.team_id = %(team)s AND existing.type = %(folder)s
                                 AND existing.shortcut = false
-                                AND existing.path NOT LIKE %(pattern)s
+                                AND existing.path COLLATE "C" NOT LIKE %(pattern)s
                                 AND existing.path = %(new)s || substr(moving.path, %(cut)s))""",
             {"team": team.pk, "pattern": _like_prefix(old_path), "folder": FOLDER, "new": new_path, "cut": len(old_path) + 1},
         )
@@ -163,7 +165,7 @@ def _rewrite_prefix(*, team: Project, old_path: str, new_path: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""UPDATE {table} SET path = {new_expression}, depth = {_SQL_DEPTH.format(path=new_expression)}
-                WHERE team_id = %(team)s AND path LIKE %(pattern)s""",
+                WHERE team_id = %(team)s AND path COLLATE "C" LIKE %(pattern)s""",
             {"team": team.pk, "pattern": _like_prefix(old_path), "new": new_path, "cut": len(old_path) + 1},
         )
         return cursor.rowcount
@@ -243,7 +245,7 @@ def file_system_count(*, team: Project, path: str) -> FolderCount:
     """How many entries lie below `path`, plus the first 200 of them by depth then path."""
     descendants = descendants_of(team=team, path=path)
     count = descendants.count()
-    entries = list(descendants.order_by("depth", "path")[:COUNT_ENTRIES_LIMIT]) if count else []
+    entries = list(descendants.order_by("depth", path_c())[:COUNT_ENTRIES_LIMIT]) if count else []
     return FolderCount(count=count, entries=entries, has_more=count > COUNT_ENTRIES_LIMIT)
 
 

@@ -70,7 +70,7 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     @action(detail=False, methods=["post"])
     def count_by_path(self, request, **kwargs):
         path = path_normalize(request.query_params.get("path") or "")
-        if not path:
+        if not path.strip() or "\x00" in path:
             raise PlainDetailError("path parameter is required")
         return Response(FileSystemCountSerializer(services.file_system_count(team=self.team, path=path)).data)
 
@@ -98,7 +98,8 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     def log_view(self, request, **kwargs):
         if request.method == "GET":
             limit = min(parse_non_negative(request.query_params.get("limit"), "limit", 100, 1), 1000)
-            views = services.file_system_recent_views(team=self.team, user=request.user, type=request.query_params.get("type"), limit=limit)
+            view_type = request.query_params.get("type", "").replace("\x00", "")
+            views = services.file_system_recent_views(team=self.team, user=request.user, type=view_type, limit=limit)
             return Response(FileSystemLogViewSerializer(views, many=True).data)
         serializer = FileSystemLogViewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -322,7 +322,8 @@ def test_count_on_file_returns_bare_400(session_client, team):
     [
         ({"path": ""}, "path"), ({"path": "///"}, "path"), ({"path": "a" * 4097}, "path"), ({}, "path"),
         ({"path": "ok", "type": "t" * 101}, "type"), ({"path": "ok", "meta": [1, 2]}, "meta"),
-        ({"path": "ok", "meta": "text"}, "meta"), ({"path": ["a"]}, "path"),
+        ({"path": "ok", "meta": "text"}, "meta"), ({"path": ["a"]}, "path"), ({"path": "a\x00b"}, "path"),
+        ({"path": "ok", "meta": {"k": "a\x00"}}, "meta"),
     ],
 )
 def test_create_with_bad_input_returns_400_with_attr(session_client, team, body, attr):
@@ -340,7 +341,8 @@ def test_create_second_folder_at_same_path_returns_400(session_client, team):
 @pytest.mark.parametrize(
     "params",
     [{"search": "it's \"unbalanced"}, {"search": "'"}, {"order_by": "drop table"}, {"depth": "1.5"},
-     {"created_at__gt": "yesterday"}, {"search": "path:"}, {"search": "-"}, {"parent": "\\"}, {"search": "a\\"}],
+     {"created_at__gt": "yesterday"}, {"search": "path:"}, {"search": "-"}, {"parent": "\\"}, {"search": "a\\"},
+     {"search": "x\x00"}, {"parent": "\x00"}, {"search": "(" * 3000}, {"search": "path:" + "[a" * 500}],
 )
 def test_list_with_odd_parameters_never_fails(session_client, team, params):
     FileSystemFactory(team=team, path="a/b")
@@ -357,6 +359,16 @@ def test_log_view_records_and_lists_newest_first(session_client, team):
         {"type": "insight", "ref": "1", "viewed_at": "2020-01-04T00:00:00Z"},
         {"type": "insight", "ref": "2", "viewed_at": "2020-01-03T00:00:00Z"},
     ]
+
+
+def test_move_with_null_character_returns_400(session_client, team):
+    entry = FileSystemFactory(team=team, path="file")
+    response = session_client.post(url(team, f"{entry.pk}/move/"), {"new_path": "a\x00"}, format="json")
+    assert response.status_code == 400
+
+
+def test_count_by_path_with_null_character_returns_400(session_client, team):
+    assert session_client.post(url(team, "count_by_path/?path=%00")).status_code == 400
 
 
 def test_log_view_without_ref_returns_400(session_client, team):

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test import RequestFactory
 
 from file_system.filters import FileSystemFilterSet
-from file_system.models import FileSystem
+from file_system.models import FileSystem, path_c
 from file_system.services import descendants_of
 from tests.factories import UserFactory
 from tests.file_system.factories import FileSystemFactory
@@ -138,7 +138,7 @@ def explain(queryset) -> str:
 
 def test_count_below_folder_uses_path_index(seeded):
     plan = explain(descendants_of(team=seeded, path="Folder7").values("pk"))
-    assert "file_system_team_path" in plan and "path ~>=~ 'Folder7/'" in plan
+    assert "file_system_team_path_c" in plan and "Index Cond" in plan and ">= 'Folder7/'" in plan
     assert "Seq Scan" not in plan
 
 
@@ -149,8 +149,14 @@ def test_parent_listing_with_depth_uses_a_path_range_index(user, seeded):
         {"parent": "Folder7", "depth": "3"}, queryset=FileSystem.objects.filter(team=seeded), request=request
     )
     plan = explain(filterset.qs[:100])
-    assert "Index Cond" in plan and "path ~>=~ 'Folder7/'" in plan
+    assert "Index Cond" in plan and ">= 'Folder7/'" in plan
     assert "Seq Scan" not in plan
+
+
+def test_count_entries_come_in_index_order_without_sort(seeded):
+    plan = explain(descendants_of(team=seeded, path="Folder7").order_by("depth", path_c())[:200])
+    assert "file_system_team_depth_path_c" in plan
+    assert "Sort" not in plan
 
 
 def test_name_search_uses_trigram_index(user, seeded):

@@ -1,0 +1,38 @@
+"""Baselines for bench/bench_file_system.py, routed only when POSTHOG_CORE_BENCH=1: each read as one
+hand-written SQL query in a bare Django view (no DRF, no auth, no ORM), so the benchmark compares
+the API with the same read over the same HTTP server."""
+
+from __future__ import annotations
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django.http import Http404, JsonResponse
+
+_COLUMNS = "id, path, depth, type, ref, href, meta, shortcut, created_at, count(*) OVER () AS total"
+_LIKE_ESCAPES = str.maketrans({"\\": "\\\\", "%": "\\%", "_": "\\_"})
+
+BASELINE_SQL = {
+    "parent": f"""SELECT {_COLUMNS} FROM file_system_filesystem
+        WHERE team_id = %(team)s AND path LIKE %(prefix)s AND depth = %(depth)s
+        ORDER BY (type = 'folder') DESC, lower(path), id LIMIT 100""",
+    "search_name": f"""SELECT {_COLUMNS} FROM file_system_filesystem
+        WHERE team_id = %(team)s AND upper(name) LIKE %(term)s ORDER BY lower(path), id LIMIT 100""",
+    "count": f"""SELECT {_COLUMNS} FROM file_system_filesystem
+        WHERE team_id = %(team)s AND path LIKE %(prefix)s ORDER BY depth, path LIMIT 200""",
+}
+
+
+def bench_file_system_sql(request, project_id: str, read: str) -> JsonResponse:
+    if read not in BASELINE_SQL or not project_id.isdigit():
+        raise Http404
+    params = {
+        "team": int(project_id),
+        "prefix": request.GET.get("parent", "").translate(_LIKE_ESCAPES) + "/%",
+        "depth": int(request.GET.get("depth") or 0),
+        "term": "%" + request.GET.get("term", "").upper().translate(_LIKE_ESCAPES) + "%",
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(BASELINE_SQL[read], params)
+        columns = [column.name for column in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return JsonResponse({"count": rows[0]["total"] if rows else 0, "results": rows}, encoder=DjangoJSONEncoder)
