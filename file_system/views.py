@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -20,6 +21,7 @@ from file_system.serializers import (
     FileSystemSerializer,
     FileSystemShortcutSerializer,
 )
+from insights.filing import file_entries_backfill
 from posthog_core.exceptions import PlainDetailError
 from posthog_core.pagination import parse_non_negative
 from posthog_core.viewsets import TeamScopedViewSetMixin
@@ -105,6 +107,18 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         services.file_system_log_view(team=self.team, user=request.user, **serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("FileSystemUnfiledResponse", {"count": drf_serializers.IntegerField()}),
+        parameters=[OpenApiParameter("type", OpenApiTypes.STR, description="Only objects of this type (insight, dashboard).")],
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None,
+            required_scopes=["file_system:write"])
+    def unfiled(self, request, **kwargs):
+        # Backfills entries for insights and dashboards that have none (issue #7).
+        object_type = request.query_params.get("type", "").replace("\x00", "") or None
+        return Response({"count": file_entries_backfill(team=self.team, type=object_type)})
 
 
 class FileSystemShortcutViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
