@@ -49,13 +49,13 @@ def capture_events_extract(payload: Any) -> tuple[list[Any], dict[str, Any]]:
 
 
 def event_token(event: Any) -> str | None:
-    if not isinstance(event, dict):
+    if type(event) is not dict:
         return None
-    properties = event.get("properties")
-    candidates = [event.get(key) for key in TOKEN_KEYS]
-    if isinstance(properties, dict):
-        candidates.append(properties.get("token"))
-    return next((value for value in candidates if isinstance(value, str) and value), None)
+    value = event.get("api_key") or event.get("token") or event.get("$token")
+    if not value:
+        properties = event.get("properties")
+        value = properties.get("token") if type(properties) is dict else None
+    return value if type(value) is str and value else None
 
 
 def capture_token_resolve(*, events: list[Any], envelope: dict[str, Any], params: dict[str, str]) -> str | None:
