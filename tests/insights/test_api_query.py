@@ -221,3 +221,17 @@ def test_events_list_limit_over_10000_is_clamped(session_client, team):
     make_event(team, "x", NOW - timedelta(minutes=1))
 
     assert session_client.get(events_url(team), {"limit": "99999999"}).status_code == 200
+
+
+def test_event_definition_metrics_count_queries_that_read_the_event(session_client, team):
+    from event_definitions.models import EventDefinition
+
+    definition = EventDefinition.objects.create(team=team, name="$pageview")
+    session_client.post(query_url(team), {"query": TRENDS}, format="json")
+    session_client.post(query_url(team), {"query": {"kind": "EventsQuery", "select": ["event"], "event": "$pageview"}},
+                        format="json")
+    session_client.post(query_url(team), {"query": {**TRENDS, "series": [{"event": "other"}]}}, format="json")
+
+    response = session_client.get(f"/api/projects/{team.id}/event_definitions/{definition.pk}/metrics/")
+
+    assert response.json() == {"query_usage_30_day": 2}
