@@ -129,8 +129,9 @@ def parse_datetime(value: Any) -> datetime | None:
 def sent_at_resolve(envelope: dict[str, Any], params: dict[str, str]) -> datetime | None:
     """`sent_at` from the body, else posthog-js's `_` query parameter (milliseconds)."""
     sent_at = parse_datetime(envelope.get("sent_at"))
-    if sent_at is None and params.get("_", "").isdigit():
-        sent_at = parse_datetime(int(params["_"]) / 1000)
+    millis = params.get("_", "")
+    if sent_at is None and millis.isdigit() and len(millis) <= 16:
+        sent_at = parse_datetime(int(millis) / 1000)
     return sent_at
 
 

@@ -192,3 +192,13 @@ def test_ingest_retried_batch_still_creates_its_new_definitions(team):
 
     assert set(EventDefinition.objects.filter(team=team).values_list("name", flat=True)) == {"old", "brand new"}
     assert PropertyDefinition.objects.filter(team=team, name="fresh").exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_ingest_absurd_underscore_param_is_ignored(team):
+    capture_batch_ingest(
+        payload={"api_key": team.api_token, "batch": [CaptureEventFactory(timestamp="2026-03-01T11:00:00Z")]},
+        params={"_": "9" * 5000},
+    )
+
+    assert stored_timestamp(team) == datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
