@@ -60,3 +60,24 @@ def test_trends_sql_uses_the_team_event_timestamp_index(team, other_team, math, 
     conditions = " ".join(node.get("Index Cond", "") for node in scans)
     assert "event_team_event_ts" in {node.get("Index Name") for node in scans}
     assert "team_id" in conditions and "event" in conditions and "timestamp" in conditions
+
+
+def test_events_list_next_page_is_an_index_range_scan_not_an_offset(session_client, team, other_team):
+    from django.test.utils import CaptureQueriesContext
+
+    seed_many(team, other_team)
+    first = session_client.get(f"/api/projects/{team.id}/events/?limit=100").json()
+    with CaptureQueriesContext(connection) as captured:
+        session_client.get(first["next"].removeprefix("http://testserver"))
+    (sql,) = [query["sql"] for query in captured.captured_queries if "FROM ingestion_event" in query["sql"]]
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+        document = cursor.fetchone()[0]
+    nodes = list(plan_nodes((json.loads(document) if isinstance(document, str) else document)[0]["Plan"]))
+
+    assert "OFFSET" not in sql.upper()
+    assert [node["Node Type"] for node in nodes] == ["Limit", "Index Scan"]
+    assert nodes[1]["Index Name"] == "event_team_ts_uuid"
+    assert f"team_id = {team.id}" in nodes[1]["Index Cond"]
+    assert "ROW(\"timestamp\", uuid) < ROW(" in nodes[1]["Index Cond"]
