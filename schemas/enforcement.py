@@ -89,20 +89,28 @@ def check_properties(properties: dict, rules: EnforcementRules) -> list[dict]:
     return violations
 
 
+# (definition id, schema_version) → rules. Every schema change bumps schema_version, so an entry
+# can never be stale; the mode itself is read fresh on every batch.
+_RULES_CACHE: dict[tuple, EnforcementRules] = {}
+RULES_CACHE_LIMIT = 10_000
+
+
 def enforcement_rules_for(*, team_id: int, event_names: set[str]) -> dict[str, EnforcementRules]:
     """Rules of the `reject` definitions among `event_names`: one query (served by the partial
-    index on `enforcement_mode = 'reject'`) when none is on `reject`, two otherwise."""
+    index on `enforcement_mode = 'reject'`), plus two the first time a schema version is seen."""
     definitions = list(
         EventDefinition.objects.filter(team_id=team_id, enforcement_mode=EnforcementMode.REJECT, name__in=event_names)
         .values_list("id", "name", "schema_version")
     )
-    if not definitions:
-        return {}
-    specs = property_specs_by_definition(team_id=team_id, definition_ids=[row[0] for row in definitions])
-    return {
-        name: EnforcementRules(version, tuple(merge_properties(EventSpec(name, tuple(specs.get(definition_id, ()))))))
-        for definition_id, name, version in definitions
-    }
+    missing = [row for row in definitions if (row[0], row[2]) not in _RULES_CACHE]
+    if missing:
+        specs = property_specs_by_definition(team_id=team_id, definition_ids=[row[0] for row in missing])
+        if len(_RULES_CACHE) > RULES_CACHE_LIMIT:
+            _RULES_CACHE.clear()
+        for definition_id, name, version in missing:
+            merged = merge_properties(EventSpec(name, tuple(specs.get(definition_id, ()))))
+            _RULES_CACHE[(definition_id, version)] = EnforcementRules(version, tuple(merged))
+    return {name: _RULES_CACHE[(definition_id, version)] for definition_id, name, version in definitions}
 
 
 def rejected_events_store(*, team_id: int, rejected: list[tuple[dict, list[dict], int]]) -> None:

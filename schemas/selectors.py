@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 
 from event_definitions.models import EventDefinition
 from posthog_core.models import Project
@@ -17,7 +18,7 @@ COVERED_SYSTEM_EVENTS = ("$pageview", "$pageleave", "$screen")
 
 
 def group_property_specs(*, team_id: int, group_ids=None) -> dict:
-    """group id → (group name, PropertySpecs ordered by name), one query."""
+    """group id (as text) → (group name, PropertySpecs ordered by name), one query."""
     rows = SchemaPropertyGroupProperty.objects.filter(property_group__team_id=team_id)
     if group_ids is not None:
         rows = rows.filter(property_group_id__in=group_ids)
@@ -32,52 +33,53 @@ def group_property_specs(*, team_id: int, group_ids=None) -> dict:
             name=name, property_type=property_type, is_required=is_required, is_optional_in_types=optional_in_types,
             allowed_values=None if allowed is None else tuple(allowed),
         )
-        groups.setdefault(group_id, (group_name, []))[1].append(spec)
+        groups.setdefault(str(group_id), (group_name, []))[1].append(spec)
     return groups
 
 
-def specs_by_definition(*, links: list[tuple], groups: dict) -> dict:
-    """definition id → one shared tuple of PropertySpecs per distinct set of groups (groups in
-    name order), so events with the same groups share the object and the generators' caches."""
-    group_ids_by_definition: dict = defaultdict(list)
-    for definition_id, group_id in links:
+def specs_by_key(*, links, groups: dict) -> dict:
+    """key → PropertySpecs of the groups linked to it, from `(key, group id as text)` pairs.
+
+    Keys with the same set of groups share one tuple (groups in name order), so the generators'
+    per-property-set caches hit. Keys are event names or definition ids, never hashed UUIDs of
+    10,000 rows (uuid.UUID hashing dominated the profile).
+    """
+    group_keys: dict = defaultdict(list)
+    for key, group_id in links:
         if group_id in groups:
-            group_ids_by_definition[definition_id].append(group_id)
+            group_keys[key].append(group_id)
     shared: dict = {}
     result = {}
-    for definition_id, group_ids in group_ids_by_definition.items():
-        key = tuple(sorted(group_ids, key=lambda group_id: (groups[group_id][0], str(group_id))))
-        if key not in shared:
-            shared[key] = tuple(spec for group_id in key for spec in groups[group_id][1])
-        result[definition_id] = shared[key]
+    for key, group_ids in group_keys.items():
+        ordered = tuple(group_ids) if len(group_ids) == 1 else tuple(sorted(group_ids, key=lambda g: (groups[g][0], g)))
+        if ordered not in shared:
+            shared[ordered] = tuple(spec for group_id in ordered for spec in groups[group_id][1])
+        result[key] = shared[ordered]
     return result
 
 
 def property_specs_by_definition(*, team_id: int, definition_ids: list) -> dict:
     """definition id → PropertySpecs of every group attached to it (two queries)."""
-    links = list(
-        EventSchema.objects.filter(event_definition_id__in=definition_ids).values_list(
+    links = [
+        (definition_id, str(group_id))
+        for definition_id, group_id in EventSchema.objects.filter(event_definition_id__in=definition_ids).values_list(
             "event_definition_id", "property_group_id"
         )
-    )
+    ]
     groups = group_property_specs(team_id=team_id, group_ids={group_id for _, group_id in links})
-    return specs_by_definition(links=links, groups=groups)
+    return specs_by_key(links=links, groups=groups)
 
 
 def event_specs_for_team(*, team: Project) -> list[EventSpec]:
-    """Every covered definition of the project, ordered by name, typed or not (two queries)."""
+    """Every covered definition of the project, ordered by name, typed or not (two queries).
+    Names are unique per project, so they key the links."""
     rows = list(
         EventDefinition.objects.filter(team=team)
         .filter(~Q(name__startswith="$") | Q(name__in=COVERED_SYSTEM_EVENTS))
-        .order_by("name", "id")
-        .values_list("id", "name", "schemas__property_group_id")
+        .annotate(group_key=Cast("schemas__property_group_id", output_field=TextField()))
+        .order_by("name")
+        .values_list("name", "group_key")
     )
-    groups = group_property_specs(team_id=team.id)
-    specs = specs_by_definition(links=[(row[0], row[2]) for row in rows if row[2] is not None], groups=groups)
-    seen: set = set()
-    events = []
-    for definition_id, name, _ in rows:
-        if definition_id not in seen:
-            seen.add(definition_id)
-            events.append(EventSpec(name=name, properties=specs.get(definition_id, ())))
-    return events
+    specs = specs_by_key(links=[row for row in rows if row[1] is not None], groups=group_property_specs(team_id=team.id))
+    names = dict.fromkeys(name for name, _ in rows)
+    return [EventSpec(name=name, properties=specs.get(name, ())) for name in names]

@@ -104,7 +104,10 @@ def generator_schema(language: str):
             ),
         ],
         responses={
-            200: OpenApiResponse(GeneratedCodeSerializer, description="JSON, or the source file with download=true."),
+            (200, "application/json"): OpenApiResponse(GeneratedCodeSerializer, description="The generated code."),
+            (200, DOWNLOADS[language][1].split(";")[0]): OpenApiResponse(
+                OpenApiTypes.STR, description="With download=true: the source file as an attachment."
+            ),
             304: OpenApiResponse(description="Not modified: the schema still has this hash."),
         },
     )

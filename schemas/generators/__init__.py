@@ -1,6 +1,7 @@
 """Code generators for typed capture calls (PostHog §6). Pure: they take EventSpec tuples and
 return source text, touching no ORM, request or clock, so the same schema gives the same bytes."""
 
+from schemas.generators import base, golang, python, typescript
 from schemas.generators.base import EventSpec, GeneratedCode, PropertySpec, schema_hash
 from schemas.generators.golang import GO_GENERATOR_VERSION, generate_golang
 from schemas.generators.python import PYTHON_GENERATOR_VERSION, generate_python
@@ -12,7 +13,17 @@ GENERATORS = {
     "golang": (generate_golang, GO_GENERATOR_VERSION),
 }
 
+
+def clear_caches() -> None:
+    """Forget the per-property-set renderings (their inputs are immutable; tests that patch the
+    type maps need this)."""
+    for cached in (base.merge_property_specs, base.sorted_hash_items, typescript.member_type,
+                   python.typed_dict_body, golang.property_plan, golang.typed_template):
+        cached.cache_clear()
+
+
 __all__ = [
+    "clear_caches",
     "GENERATORS",
     "EventSpec",
     "GeneratedCode",

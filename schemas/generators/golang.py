@@ -10,6 +10,7 @@ from functools import lru_cache
 from schemas.generators.base import (
     EventSpec,
     GeneratedCode,
+    IdentityMemo,
     MergedProperty,
     literal_text,
     merge_property_specs,
@@ -144,6 +145,41 @@ class GoFile:
         return type_name
 
 
+class TemplateFile(GoFile):
+    """Renders a property set once with placeholders: BASE_MARK for the event's base name (so
+    every identifier is BASE_MARK + a suffix) and NAME_MARK for its quoted name."""
+
+    def name(self, candidate: str) -> str:
+        self.names_in_order.append(candidate.removeprefix(BASE_MARK))
+        return candidate
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names_in_order: list[str] = []
+
+
+BASE_MARK, NAME_MARK = "\x00", "\x01"  # never in a base (alphanumeric) or a quoted name (JSON-escaped)
+
+
+@lru_cache(maxsize=4096)
+def typed_template(plan: tuple[GoProperty, ...]) -> tuple[tuple[str, ...], str, bool]:
+    """(identifier suffixes, declarations text with placeholders, uses time)."""
+    template = TemplateFile()
+    typed_block(NAME_MARK, BASE_MARK, plan, template)
+    return tuple(template.names_in_order), "\n\n".join(template.blocks), template.uses_time
+
+
+def typed_declarations(event: EventSpec, base: str, plan: tuple[GoProperty, ...], gofile: GoFile) -> None:
+    suffixes, text, uses_time = typed_template(plan)
+    names = [base + suffix for suffix in suffixes]
+    if len(set(names)) != len(names) or not gofile.names.isdisjoint(names):
+        typed_block(quoted(event.name), base, plan, gofile)  # a clash: number identifiers one by one
+        return
+    gofile.names.update(names)
+    gofile.uses_time = gofile.uses_time or uses_time
+    gofile.blocks.append(text.replace(BASE_MARK, base).replace(NAME_MARK, quoted(event.name)))
+
+
 def untyped_block(event: EventSpec, base: str, gofile: GoFile) -> None:
     func = gofile.name(f"{base}Capture")
     gofile.blocks.append(
@@ -155,8 +191,8 @@ def untyped_block(event: EventSpec, base: str, gofile: GoFile) -> None:
     )
 
 
-def typed_block(event: EventSpec, base: str, plan: tuple[GoProperty, ...], gofile: GoFile) -> None:
-    name = quoted(event.name)
+def typed_block(name: str, base: str, plan: tuple[GoProperty, ...], gofile: GoFile) -> None:
+    """Declarations of one typed event; `name` is the quoted event name."""
     option = gofile.name(f"{base}Option")
     blocks = [f"// {option} sets an optional property of {name}.\ntype {option} func(*posthog.Capture)"]
     required = [(prop, gofile.param_type(prop, base)) for prop in plan if prop.required]
@@ -191,12 +227,13 @@ def typed_block(event: EventSpec, base: str, plan: tuple[GoProperty, ...], gofil
 def generate_golang(events: list[EventSpec]) -> GeneratedCode:
     gofile = GoFile()
     bases: set[str] = set()
+    plans = IdentityMemo(property_plan)
     for event in events:
         # NOTE: distinct events can share a base name (`a-b`, `a_b`): number the later ones.
         base = unique_name(base_name(event.name), bases)
-        plan = property_plan(event.properties)
+        plan = plans(event.properties)
         if plan:
-            typed_block(event, base, plan, gofile)
+            typed_declarations(event, base, plan, gofile)
         else:
             untyped_block(event, base, gofile)
     imports = ('\t"time"\n\n' if gofile.uses_time else "") + '\t"github.com/posthog/posthog-go"\n'

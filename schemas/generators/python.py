@@ -10,6 +10,7 @@ from functools import lru_cache
 from schemas.generators.base import (
     EventSpec,
     GeneratedCode,
+    IdentityMemo,
     MergedProperty,
     TypeVariant,
     literal_text,
@@ -170,11 +171,12 @@ def generate_python(events: list[EventSpec]) -> GeneratedCode:
     classes: list[str] = []
     overloads: list[tuple[str, str, bool]] = []
     mappings: dict[str, dict[str, str]] = {}
+    bodies = IdentityMemo(typed_dict_body)
     for event in events:
         # NOTE: PostHog does not de-duplicate class names; two events like `a-b` and `a_b` would
         # then redefine one class, which mypy rejects.
         name = unique_name(class_name(event.name), taken_classes)
-        lines, renamed, required = typed_dict_body(event.properties)
+        lines, renamed, required = bodies(event.properties)
         classes += ["", "", f"class {name}(TypedDict, total=False):", *lines]
         if renamed:
             mappings[event.name] = dict(renamed)

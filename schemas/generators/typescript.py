@@ -7,6 +7,7 @@ from functools import lru_cache
 from schemas.generators.base import (
     EventSpec,
     GeneratedCode,
+    IdentityMemo,
     MergedProperty,
     TypeVariant,
     literal_text,
@@ -118,8 +119,9 @@ def member_type(properties: tuple) -> str:
 
 def generate_typescript(events: list[EventSpec]) -> GeneratedCode:
     lines = [HEADER.replace("VERSION", TYPESCRIPT_GENERATOR_VERSION), "export interface EventSchemas {"]
+    members = IdentityMemo(member_type)
     for event in events:
-        lines.append(f"    {quoted(event.name)}: {member_type(event.properties)}")
+        lines.append(f"    {quoted(event.name)}: {members(event.properties)}")
     lines.append("}")
     content = "\n".join(lines) + "\n" + FOOTER
     return GeneratedCode(

@@ -3,7 +3,7 @@ plus allowed values). A deliberately broken generator is caught."""
 
 import pytest
 
-from schemas.generators import generate_golang, generate_python, generate_typescript
+from schemas.generators import clear_caches, generate_golang, generate_python, generate_typescript
 from schemas.generators import golang as go_module
 from schemas.generators import python as python_module
 from schemas.generators import typescript as ts_module
@@ -138,4 +138,9 @@ def test_go_invalid_call_fails_to_build(tmp_path, case):
 )
 def test_compile_check_catches_a_broken_generator(tmp_path, monkeypatch, module, table, check):
     monkeypatch.setitem(getattr(module, table), "Numeric", "nmber")
-    assert check(tmp_path).returncode != 0
+    clear_caches()
+    try:
+        assert check(tmp_path).returncode != 0
+    finally:
+        monkeypatch.undo()
+        clear_caches()
