@@ -15,6 +15,8 @@ import json
 import re
 import subprocess
 import sys
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -41,35 +43,103 @@ FRAGMENT_PATH = Path("/work/shared/spec/posthog-openapi-fragment.json")
 
 @dataclass(frozen=True)
 class Call:
-    """How to call one operation: body (a dict the generated request model is built from),
-    extra query/path arguments, and what a successful answer looks like."""
+    """How to call one operation: `body` (a dict the generated request model is built from),
+    extra query/path `args`, and the status a success answers. `body` and `args` may be
+    functions of the Live context, e.g. `lambda live: {"ids": [live.first("event_definitions")["id"]]}`.
+    """
 
-    body: dict | None = None
-    args: dict = field(default_factory=dict)
-    status: int | None = None  # default: 204 for DELETE, 201 for create, else 200
-    reason: str = ""
+    body: dict | Callable | None = None
+    args: dict | Callable = field(default_factory=dict)
+    status: int | None = None  # default: the lowest 2xx the schema documents
+
+
+def ids_of(collection: str) -> Callable:
+    return lambda live: [live.first(collection)["id"]]
 
 
 # Per-operation inputs. Add a row when an operation needs a body or a specific parameter.
 OPERATION_INPUTS: dict[str, Call] = {
     "users_retrieve": Call(args={"id": "@me"}),
     "users_partial_update": Call(args={"id": "@me"}, body={"first_name": "Generated"}),
-    "personal_api_keys_create": Call(body={"label": "generated", "scopes": ["*"]}, status=201),
+    "personal_api_keys_create": Call(body={"label": "generated", "scopes": ["*"]}),
     "personal_api_keys_update": Call(body={"label": "generated", "scopes": ["*"]}),
     "personal_api_keys_partial_update": Call(body={"label": "renamed"}),
     "personal_api_keys_roll_create": Call(status=200),
+    "event_definitions_create": Call(body={"name": "generated_event"}),
+    "event_definitions_update": Call(body={"name": "generated_event_renamed"}),
+    "event_definitions_by_name_retrieve": Call(
+        args=lambda live: {"name": live.first("event_definitions")["name"]}
+    ),
+    "event_definitions_bulk_update_tags_create": Call(
+        body=lambda live: {"action": "add", "ids": ids_of("event_definitions")(live), "tags": ["generated"]}, status=200
+    ),
+    "event_definitions_bulk_update_verified_create": Call(
+        body=lambda live: {"ids": ids_of("event_definitions")(live), "verified": True}, status=200
+    ),
+    "schema_property_groups_create": Call(body={"name": "generated group"}),
+    "schema_property_groups_update": Call(body={"name": "generated group renamed"}),
+    "event_schemas_create": Call(
+        body=lambda live: {
+            "event_definition": live.first("event_definitions")["id"],
+            "property_group_id": live.first("schema_property_groups")["id"],
+        }
+    ),
+    "insights_create": Call(
+        body={
+            "name": "Generated",
+            "query": {"kind": "InsightVizNode", "source": {"kind": "TrendsQuery", "series": [{"kind": "EventsNode", "event": "$pageview"}]}},
+        }
+    ),
+    "exports_create": Call(body=lambda live: {"export_format": "text/csv", "insight": live.first("insights")["id"]}),
+    "query_create": Call(body={"query": {"kind": "EventsQuery", "select": ["event"]}}),
+    "file_system_create": Call(body={"path": "Generated/report", "type": "folder"}),
+    "file_system_update": Call(body={"path": "Generated/renamed", "type": "folder"}),
+    "file_system_move_create": Call(body={"new_path": "Moved/report"}),
+    "file_system_link_create": Call(body={"new_path": "Linked/report"}),
+    "file_system_count_by_path_create": Call(args={"path": "Generated"}),
+    "file_system_log_view_create": Call(body={"type": "insight", "ref": "abc123"}),
+    "file_system_shortcut_create": Call(body={"path": "Shortcut/report", "type": "folder"}),
+    "file_system_shortcut_update": Call(body={"path": "Shortcut/renamed", "type": "folder"}),
 }
 
 # Operations the walk does not call, each with the reason. Keep this list short and honest.
 NOT_CALLED: dict[str, str] = {}
 
+# Operations whose schema or answer is known to be wrong, each naming the fix: they run as
+# strict xfails, so the walk fails again (and the row must go) as soon as one is fixed.
+KNOWN_FAILURES: dict[str, str] = {
+    "dashboards_destroy": "insights: DELETE answers 405 (soft delete, as PostHog) but the schema documents 204",
+    "insights_destroy": "insights: DELETE answers 405 (soft delete, as PostHog) but the schema documents 204",
+    "events_list": "insights: the schema describes a list of EventListResponse, the answer is one object",
+    "query_create": "insights: /query/ answers 200 but the schema documents only 201",
+    "exports_content_retrieve": (
+        "exports: openapi-python-client 0.29 reads a binary body whose content types include text/csv "
+        "with response.text and crashes building a File; listing application/octet-stream first avoids it"
+    ),
+}
 
-def expected_status(operation_id: str, method: str, call: Call) -> int:
+
+def seed_events(live) -> None:
+    """Events come from capture (ingestion), which the generated client does not cover."""
+    from django.utils import timezone
+
+    from ingestion.models import Event
+    from posthog_core.utils import uuid7
+
+    Event.objects.create(
+        uuid=uuid7(), team_id=live.project_id, event="$pageview", distinct_id="generated", timestamp=timezone.now()
+    )
+
+
+# Collections that cannot be seeded through a create operation.
+SEEDERS: dict[str, Callable] = {"/api/projects/{project_id}/events/": seed_events}
+
+
+def expected_status(operation_id: str, call: Call) -> int:
+    """The success status the schema documents (so a wrong one there fails the walk)."""
     if call.status is not None:
         return call.status
-    if method == "delete":
-        return 204
-    return 201 if method == "post" and operation_id.endswith("_create") and "{id}" not in OPERATIONS[operation_id][0] else 200
+    return min(int(code) for code in OPERATIONS[operation_id][2]["responses"] if code.startswith("2"))
 
 
 # --- schema checks -----------------------------------------------------------------------
@@ -215,10 +285,18 @@ def operation_module(package, operation_id: str):
 
 @dataclass
 class Live:
+    package: typing.Any
     base_url: str
     project_id: int
     key: str
     http: httpx.Client
+
+    def first(self, collection: str) -> dict:
+        """The first row of `/api/projects/{project_id}/<collection>/`, created if there is none."""
+        list_path = f"/api/projects/{{project_id}}/{collection}/"
+        rows = self.list_rows(list_path) or (seed_collection(self.package, self, list_path) or self.list_rows(list_path))
+        assert rows, f"{list_path} is empty and could not be seeded through its create operation"
+        return rows[0]
 
     def list_rows(self, list_path: str) -> list[dict]:
         response = self.http.get(list_path.format(project_id=self.project_id))
@@ -247,16 +325,21 @@ def build_body(package, operation: dict, body: dict):
 
 def seed_collection(package, live: Live, list_path: str) -> None:
     """Create one object through the collection's create operation (its body from OPERATION_INPUTS)."""
-    for operation_id, (path, method, _) in OPERATIONS.items():
-        if path == list_path and method == "post" and operation_id in OPERATION_INPUTS:
-            call_operation(package, live, operation_id)
+    if list_path in SEEDERS:
+        SEEDERS[list_path](live)
+        return
+    for operation_id, (path, method, operation) in OPERATIONS.items():
+        body_required = operation.get("requestBody", {}).get("required", False)
+        if path == list_path and method == "post" and (operation_id in OPERATION_INPUTS or not body_required):
+            response, status = call_operation(package, live, operation_id)
+            assert response.status_code == status, f"seeding {list_path}: {response.content[:300]!r}"
             return
 
 
 def resolve_arguments(package, live: Live, operation_id: str, call: Call) -> dict:
     path, _, operation = OPERATIONS[operation_id]
     arguments = {"project_id": str(live.project_id)} if "{project_id}" in path else {}
-    arguments.update(call.args)
+    arguments.update(call.args(live) if callable(call.args) else call.args)
     missing = [name for name in re.findall(r"\{([^}]+)\}", path) if name not in arguments]
     if missing:
         list_path = list_path_for(path)
@@ -279,23 +362,36 @@ def call_operation(package, live: Live, operation_id: str):
     if "requestBody" in operation and operation["requestBody"].get("required"):
         assert call.body is not None or method == "patch", f"{operation_id} needs a body in OPERATION_INPUTS"
     if call.body is not None or ("requestBody" in operation and method == "patch"):
-        arguments["body"] = build_body(package, operation, call.body or {})
+        body = call.body(live) if callable(call.body) else call.body
+        arguments["body"] = build_body(package, operation, body or {})
     required_query = [
         p["name"] for p in operation.get("parameters", []) if p["in"] == "query" and p.get("required")
     ]
     missing = [name for name in required_query if name not in arguments]
     assert not missing, f"{operation_id} needs query parameters {missing} in OPERATION_INPUTS"
     client = package.AuthenticatedClient(base_url=live.base_url, token=live.key, raise_on_unexpected_status=True)
-    return module.sync_detailed(client=client, **arguments), expected_status(operation_id, method, call)
+    return module.sync_detailed(client=client, **arguments), expected_status(operation_id, call)
 
 
-@pytest.mark.parametrize("operation_id", sorted(OPERATIONS))
+def _walk_cases() -> list:
+    return [
+        pytest.param(
+            operation_id,
+            marks=[pytest.mark.xfail(reason=KNOWN_FAILURES[operation_id], strict=True)]
+            if operation_id in KNOWN_FAILURES
+            else [],
+        )
+        for operation_id in sorted(OPERATIONS)
+    ]
+
+
+@pytest.mark.parametrize("operation_id", _walk_cases())
 def test_generated_client_calls_and_parses_operation(generated_client, live_server, user, team, operation_id):
     if operation_id in NOT_CALLED:
         pytest.skip(NOT_CALLED[operation_id])
     key = personal_api_key_create(user=user, label="generated", scopes=["*"])._plain_value
     with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {key}"}) as http:
-        live = Live(base_url=live_server.url, project_id=team.id, key=key, http=http)
+        live = Live(package=generated_client, base_url=live_server.url, project_id=team.id, key=key, http=http)
         response, status = call_operation(generated_client, live, operation_id)
 
     assert response.status_code == status, response.content[:500]
