@@ -7,7 +7,8 @@ input) and rebuilds its base64 table for every character, so capture uses this v
 from __future__ import annotations
 
 _BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
-_BASE64_VALUES = {char: index for index, char in enumerate(_BASE64)}
+# "=" is value 64 in lz-string's alphabet, which contributes six zero bits.
+_SIX_BITS = {char: format(index & 63, "06b") for index, char in enumerate(_BASE64)}
 
 
 class LZStringError(ValueError):
@@ -19,37 +20,29 @@ class LZStringTooLarge(ValueError):
 
 
 class _BitReader:
-    """Reads lz-string's bit stream: 6 bits per base64 character, most significant first."""
+    """lz-string's bit stream: 6 bits per base64 character, most significant first; each value
+    is assembled least significant bit first.
+
+    The stream is expanded once to a '0'/'1' string so a read is one slice, reversal and int()
+    in C instead of a Python loop per bit (about 6x faster on a large body).
+    """
 
     def __init__(self, text: str):
         try:
-            self.values = [_BASE64_VALUES[char] for char in text]
+            self.bits = "".join([_SIX_BITS[char] for char in text])
         except KeyError as exc:
             raise LZStringError("invalid lz64 character") from exc
-        self.index = 0
-        self.position = 32
-        self.value = self._next()
-
-    def _next(self) -> int:
-        # Past the end reads zeros, as in JavaScript; `exhausted` then stops the decoder.
-        value = self.values[self.index] if self.index < len(self.values) else 0
-        self.index += 1
-        return value
+        self.position = 0
 
     @property
     def exhausted(self) -> bool:
-        return self.index > len(self.values)
+        return self.position >= len(self.bits)
 
     def read(self, count: int) -> int:
-        bits = 0
-        for shift in range(count):
-            if self.value & self.position:
-                bits |= 1 << shift
-            self.position >>= 1
-            if self.position == 0:
-                self.position = 32
-                self.value = self._next()
-        return bits
+        # Past the end reads zeros, as in JavaScript; `exhausted` then stops the decoder.
+        chunk = self.bits[self.position : self.position + count]
+        self.position += count
+        return int(chunk[::-1], 2) if chunk else 0
 
 
 def decompress_from_base64(text: str, *, max_chars: int) -> str:

@@ -67,3 +67,15 @@ def test_capture_data_decode_gzip_header_on_plain_body_is_malformed():
 def test_capture_data_decode_json_nested_past_orjson_limit_is_malformed():
     with pytest.raises(decoding.MalformedData):
         decoding.capture_data_decode(b"[" * 2000 + b"]" * 2000)
+
+
+def js_string(text):
+    """The string as JavaScript holds it (UTF-16 code units), which is what posthog-js compresses."""
+    units = text.encode("utf-16-le", "surrogatepass")
+    return "".join(chr(int.from_bytes(units[i : i + 2], "little")) for i in range(0, len(units), 2))
+
+
+def test_lz64_astral_characters_compressed_as_utf16_units_come_back_whole():
+    text = json.dumps({"event": "é 😀", "distinct_id": "🦔"}, ensure_ascii=False)
+
+    assert decompress_from_base64(lzstring.LZString().compressToBase64(js_string(text)), max_chars=10_000) == text
