@@ -373,3 +373,19 @@ def test_capture_event_uuid_is_kept(client, team):
     post(client, "/batch/", batch(team, event))
 
     assert Event.objects.get(team=team).uuid == uuid.UUID(event["uuid"])
+
+
+def test_capture_get_without_data_returns_400(client, team):
+    response = client.get("/e/", {"api_key": team.api_token})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_payload"
+
+
+def test_capture_put_returns_405_in_the_error_shape(client, team):
+    response = client.put("/batch/", "{}", content_type="application/json")
+
+    assert response.status_code == 405
+    assert response.json() == {
+        "type": "invalid_request", "code": "method_not_allowed", "detail": 'Method "PUT" not allowed.', "attr": None,
+    }

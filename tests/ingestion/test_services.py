@@ -202,3 +202,19 @@ def test_ingest_absurd_underscore_param_is_ignored(team):
     )
 
     assert stored_timestamp(team) == datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
+
+
+def test_ingest_failure_after_events_insert_stores_nothing(team, monkeypatch):
+    from django.db import DatabaseError
+
+    from ingestion import services
+
+    def fail(**kwargs):
+        raise DatabaseError("definitions unavailable")
+
+    monkeypatch.setattr(services, "capture_definitions_write", fail)
+
+    with pytest.raises(DatabaseError):
+        ingest(team, CaptureEventFactory())
+
+    assert not Event.objects.filter(team=team).exists()
