@@ -8,17 +8,21 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.http import Http404, JsonResponse
 
-_COLUMNS = "id, path, depth, type, ref, href, meta, shortcut, created_at, count(*) OVER () AS total"
+_COLUMNS = "id, path, depth, type, ref, href, meta, shortcut, created_at"
 _LIKE_ESCAPES = str.maketrans({"\\": "\\\\", "%": "\\%", "_": "\\_"})
+_BELOW = """team_id = %(team)s AND path COLLATE "C" LIKE %(prefix)s"""
 
 BASELINE_SQL = {
-    "parent": f"""SELECT {_COLUMNS} FROM file_system_filesystem
-        WHERE team_id = %(team)s AND path LIKE %(prefix)s AND depth = %(depth)s
+    "parent": f"""SELECT {_COLUMNS},
+            (SELECT count(*) FROM file_system_filesystem WHERE {_BELOW} AND depth = %(depth)s) AS total
+        FROM file_system_filesystem WHERE {_BELOW} AND depth = %(depth)s
         ORDER BY (type = 'folder') DESC, lower(path), id LIMIT 100""",
-    "search_name": f"""SELECT {_COLUMNS} FROM file_system_filesystem
-        WHERE team_id = %(team)s AND upper(name) LIKE %(term)s ORDER BY lower(path), id LIMIT 100""",
-    "count": f"""SELECT {_COLUMNS} FROM file_system_filesystem
-        WHERE team_id = %(team)s AND path LIKE %(prefix)s ORDER BY depth, path LIMIT 200""",
+    "search_name": f"""SELECT {_COLUMNS},
+            (SELECT count(*) FROM file_system_filesystem WHERE team_id = %(team)s AND upper(name) LIKE %(term)s) AS total
+        FROM file_system_filesystem WHERE team_id = %(team)s AND upper(name) LIKE %(term)s
+        ORDER BY lower(path), id LIMIT 100""",
+    "count": f"""SELECT {_COLUMNS}, (SELECT count(*) FROM file_system_filesystem WHERE {_BELOW}) AS total
+        FROM file_system_filesystem WHERE {_BELOW} ORDER BY depth, path COLLATE "C" LIMIT 200""",
 }
 
 
