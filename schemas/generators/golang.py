@@ -37,7 +37,8 @@ GO_KEYWORDS = frozenset(
 # Parameters may not shadow what the generated bodies use: locals, the imported packages, and
 # the predeclared types that parameter lists name.
 RESERVED_PARAMS = frozenset(
-    "distinctId base options option props extra key value c posthog time string bool float64 interface".split()
+    "distinctId base options option props extra key value c posthog time string bool float64 interface "
+    "captureWith setProperty setProperties".split()
 )
 NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 
@@ -50,6 +51,41 @@ package typed
 
 import (
 {imports})
+"""
+
+# Lower-case, so no generated (exported) identifier can clash with them.
+HELPERS = """
+// captureWith returns base as a capture of event, with props merged over its properties.
+func captureWith(base posthog.Capture, event string, props ...posthog.Properties) posthog.Capture {
+	merged := posthog.Properties{}
+	for key, value := range base.Properties {
+		merged[key] = value
+	}
+	for _, extra := range props {
+		for key, value := range extra {
+			merged[key] = value
+		}
+	}
+	base.Event = event
+	base.Properties = merged
+	return base
+}
+
+// setProperty returns an option setting one property.
+func setProperty(key string, value interface{}) func(*posthog.Capture) {
+	return func(c *posthog.Capture) {
+		c.Properties[key] = value
+	}
+}
+
+// setProperties returns an option setting several properties.
+func setProperties(props posthog.Properties) func(*posthog.Capture) {
+	return func(c *posthog.Capture) {
+		for key, value := range props {
+			c.Properties[key] = value
+		}
+	}
+}
 """
 
 USAGE = """
@@ -185,14 +221,13 @@ def untyped_block(event: EventSpec, base: str, gofile: GoFile) -> None:
     gofile.blocks.append(
         f"// {func} builds the capture of {quoted(event.name)} (no schema defined).\n"
         f"func {func}(distinctId string, properties ...posthog.Properties) posthog.Capture {{\n"
-        "\tprops := posthog.Properties{}\n"
-        "\tfor _, extra := range properties {\n\t\tfor key, value := range extra {\n\t\t\tprops[key] = value\n\t\t}\n\t}\n"
-        f"\treturn posthog.Capture{{DistinctId: distinctId, Event: {quoted(event.name)}, Properties: props}}\n}}"
+        f"\treturn captureWith(posthog.Capture{{DistinctId: distinctId}}, {quoted(event.name)}, properties...)\n}}"
     )
 
 
 def typed_block(name: str, base: str, plan: tuple[GoProperty, ...], gofile: GoFile) -> None:
-    """Declarations of one typed event; `name` is the quoted event name."""
+    """Declarations of one typed event; `name` is the quoted event name. Bodies call the shared
+    helpers in HELPERS, which keeps a 10,000-event file small."""
     option = gofile.name(f"{base}Option")
     blocks = [f"// {option} sets an optional property of {name}.\ntype {option} func(*posthog.Capture)"]
     required = [(prop, gofile.param_type(prop, base)) for prop in plan if prop.required]
@@ -200,25 +235,20 @@ def typed_block(name: str, base: str, plan: tuple[GoProperty, ...], gofile: GoFi
         if not prop.required:
             func, go_type = gofile.name(f"{base}With{prop.pascal}"), gofile.param_type(prop, base)
             blocks.append(
-                f"// {func} sets {prop.literal}.\nfunc {func}({prop.param} {go_type}) {option} {{\n"
-                f"\treturn func(c *posthog.Capture) {{\n\t\tc.Properties[{prop.literal}] = {prop.param}\n\t}}\n}}"
+                f"func {func}({prop.param} {go_type}) {option} {{ return setProperty({prop.literal}, {prop.param}) }}"
             )
     extra = gofile.name(f"{base}WithExtraProps")
     capture, from_base = gofile.name(f"{base}Capture"), gofile.name(f"{base}CaptureFromBase")
     params = "".join(f", {prop.param} {go_type}" for prop, go_type in required)
     args = "".join(f", {prop.param}" for prop, _ in required)
-    sets = "".join(f"\tprops[{prop.literal}] = {prop.param}\n" for prop, _ in required)
+    props = ", ".join(f"{prop.literal}: {prop.param}" for prop, _ in required)
     blocks.append(
-        f"// {extra} adds properties outside the schema.\nfunc {extra}(props posthog.Properties) {option} {{\n"
-        "\treturn func(c *posthog.Capture) {\n\t\tfor key, value := range props {\n\t\t\tc.Properties[key] = value\n\t\t}\n\t}\n}\n\n"
-        f"// {capture} builds the capture of {name}.\n"
+        f"func {extra}(props posthog.Properties) {option} {{ return setProperties(props) }}\n\n"
+        f"// {capture} builds the capture of {name}; {from_base} starts from base, keeping its other fields.\n"
         f"func {capture}(distinctId string{params}, options ...{option}) posthog.Capture {{\n"
         f"\treturn {from_base}(posthog.Capture{{DistinctId: distinctId}}{args}, options...)\n}}\n\n"
-        f"// {from_base} turns base into a capture of {name}, keeping its other fields.\n"
         f"func {from_base}(base posthog.Capture{params}, options ...{option}) posthog.Capture {{\n"
-        f"\tbase.Event = {name}\n\tprops := posthog.Properties{{}}\n"
-        "\tfor key, value := range base.Properties {\n\t\tprops[key] = value\n\t}\n"
-        f"{sets}\tbase.Properties = props\n"
+        f"\tbase = captureWith(base, {name}, posthog.Properties{{{props}}})\n"
         "\tfor _, option := range options {\n\t\toption(&base)\n\t}\n\treturn base\n}"
     )
     gofile.blocks += blocks
@@ -237,7 +267,7 @@ def generate_golang(events: list[EventSpec]) -> GeneratedCode:
         else:
             untyped_block(event, base, gofile)
     imports = ('\t"time"\n\n' if gofile.uses_time else "") + '\t"github.com/posthog/posthog-go"\n'
-    content = HEADER.format(version=GO_GENERATOR_VERSION, imports=imports) + "".join(
+    content = HEADER.format(version=GO_GENERATOR_VERSION, imports=imports) + HELPERS + "".join(
         f"\n{block}\n" for block in gofile.blocks
     ) + USAGE
     return GeneratedCode(

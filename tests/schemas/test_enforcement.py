@@ -144,3 +144,19 @@ def test_enforcement_preview_wrong_scope_returns_403(scoped_client, team):
 @pytest.mark.django_db
 def test_enforcement_preview_anonymous_returns_401(api_client, team):
     assert api_client.get(preview_url(team, SchemaDefinitionFactory(team=team))).status_code == 401
+
+
+@pytest.mark.django_db
+def test_capture_after_schema_change_through_api_uses_new_schema(client, session_client, team, reject_purchase):
+    capture(client, team, ("purchase", {"plan": "gold"}))
+    group = reject_purchase.schemas.get().property_group
+    response = session_client.patch(
+        f"/api/projects/{team.id}/schema_property_groups/{group.id}/",
+        {"properties": [{"name": "plan", "property_type": "String", "is_required": True}]}, format="json",
+    )
+    assert response.status_code == 200
+
+    capture(client, team, ("purchase", {"plan": "gold"}))
+
+    assert RejectedEvent.objects.filter(team=team).count() == 1
+    assert Event.objects.filter(team=team, event="purchase").count() == 1
