@@ -8,6 +8,9 @@ threads = 1
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "300"))  # exports render inside the request
 accesslog = None  # access lines could carry ?personal_api_key=...
 errorlog = "-"
+# gunicorn ≥ 25 opens a control socket at one fixed path per user; two servers on one machine
+# (make run beside a benchmark) would fight over it, and nothing here uses it.
+control_socket_disable = True
 raw_env = ["DJANGO_SETTINGS_MODULE=posthog_core.settings"]
 
 

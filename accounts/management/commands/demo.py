@@ -1,5 +1,7 @@
 """First-run demo account for `make run`: created once, its login and a key printed."""
 
+import os
+
 from django.core.management.base import BaseCommand
 
 from accounts.services import account_bootstrap, personal_api_key_create
@@ -27,7 +29,7 @@ class Command(BaseCommand):
                     f"  Log in at /api-auth/login/ with {DEMO_EMAIL} / {DEMO_PASSWORD}",
                     f"  Project id: {project.id}   project token (capture): {project.api_token}",
                     f"  Personal API key (shown once): {key._plain_value}",
-                    f"  Try: curl -H 'Authorization: Bearer {key._plain_value}' http://127.0.0.1:8000/api/users/@me/",
+                    f"  Try: curl -H 'Authorization: Bearer {key._plain_value}' http://127.0.0.1:{os.environ.get('PORT', '8000')}/api/users/@me/",
                 ]
             )
         )
