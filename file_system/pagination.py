@@ -1,10 +1,23 @@
-"""List pagination that adds PostHog's `users`: the creators named in the page's `meta.created_by`."""
+"""List pagination for `/file_system/`: the count rides along the page query as a scalar subquery
+(one round trip instead of two), and PostHog's `users` lists the creators named in the page."""
 
 from __future__ import annotations
+
+from django.db.models import Count, Subquery
 
 from accounts.serializers import UserBasicSerializer
 from posthog_core.models import User
 from posthog_core.pagination import MAX_BIGINT, LimitOffsetPagination
+
+
+def _creator_ids(entries) -> set[int]:
+    # NOTE: bool is an int in Python; PostHog keeps only real integer ids.
+    return {
+        creator for entry in entries
+        if isinstance(entry.meta, dict)
+        and isinstance(creator := entry.meta.get("created_by"), int) and not isinstance(creator, bool)
+        and 0 < creator <= MAX_BIGINT
+    }
 
 
 class FileSystemPagination(LimitOffsetPagination):
@@ -12,18 +25,21 @@ class FileSystemPagination(LimitOffsetPagination):
     organization_id = None
 
     def paginate_queryset(self, queryset, request, view=None):
-        self.page_items = super().paginate_queryset(queryset, request, view)
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        # One team per query, so grouping by team yields the single total row.
+        total = queryset.order_by().values("team").annotate(fs_total=Count("pk")).values("fs_total")
+        self.page_items = list(queryset.annotate(fs_total=Subquery(total))[self.offset:self.offset + self.limit])
+        if self.page_items:
+            self.count = self.page_items[0].fs_total
+        else:
+            self.count = 0 if self.offset == 0 else queryset.count()
         self.organization_id = view.team.organization_id if view is not None else None
         return self.page_items
 
     def extra_response_data(self) -> dict:
-        # NOTE: bool is an int in Python; PostHog keeps only real integer ids.
-        ids = {
-            creator for entry in self.page_items
-            if isinstance(entry.meta, dict)
-            and isinstance(creator := entry.meta.get("created_by"), int) and not isinstance(creator, bool)
-            and 0 < creator <= MAX_BIGINT
-        }
+        ids = _creator_ids(self.page_items)
         if not ids:
             return {"users": []}
         users = User.objects.filter(pk__in=ids, organization_memberships__organization_id=self.organization_id).order_by("pk")

@@ -226,9 +226,16 @@ def test_list_users_holds_creators_named_in_meta(session_client, team, organizat
 def test_list_query_count_is_bounded(session_client, team, user, django_assert_max_num_queries):
     for index in range(30):
         FileSystemFactory(team=team, path=f"F/{index}", meta={"created_by": user.pk})
-    with django_assert_max_num_queries(8):
-        response = session_client.get(url(team), {"search": "F", "depth": 2})
-    assert response.json()["count"] == 30
+    with django_assert_max_num_queries(7):
+        response = session_client.get(url(team), {"search": "path:F", "depth": 2, "limit": 10})
+    assert (response.json()["count"], len(response.json()["results"])) == (30, 10)
+
+
+def test_list_offset_past_the_end_still_counts(session_client, team):
+    FileSystemFactory(team=team, path="a")
+    FileSystemFactory(team=team, path="b")
+    response = session_client.get(url(team), {"offset": 5})
+    assert (response.json()["count"], response.json()["results"], response.json()["next"]) == (2, [], None)
 
 
 # Case 76
