@@ -1,8 +1,9 @@
 """Typed event schemas (issue #6).
 
 1. Generators: 10,000 event definitions with 5 typed properties each (20 groups of 5 shared
-   across them). Each generator's p50 against the 1 s target, the 304 revalidation against a full
-   answer, and the query count at 100 and at 10,000 events (must not grow).
+   across them). Each generator's p50 right after a schema change (so it really generates)
+   against the 1 s target; the same unchanged (served from the per-hash cache) and the 304
+   revalidation against it; the query count at 100 and at 10,000 events (must not grow).
 2. Enforcement: #4's capture traffic (bench_ingestion's events, 4 clients) into a project where
    20% of the traffic is on `reject` definitions, against the same traffic into a project with
    none, alternating. Target: ≥ 80% of the rate without enforcement.
@@ -64,6 +65,22 @@ def generator_queries(team, language: str) -> int:
     return len(context)
 
 
+def time_after_changes(client, path: str, team, calls: int) -> list[float]:
+    """Latencies (ms) of calls that each follow a schema change, so none is served from the
+    per-hash cache: the cost of actually generating."""
+    from schemas.models import SchemaPropertyGroupProperty
+
+    prop = SchemaPropertyGroupProperty.objects.filter(property_group__team=team, property_type="String").first()
+    samples = []
+    for index in range(calls):
+        SchemaPropertyGroupProperty.objects.filter(pk=prop.pk).update(allowed_values=[f"v{time.time_ns()}-{index}"])
+        start = time.perf_counter()
+        status, body, _ = client.get(path)
+        samples.append((time.perf_counter() - start) * 1000)
+        assert status == 200, (status, body[:300])
+    return samples
+
+
 def bench_generators(ctx: Context, org, user_key: str) -> None:
     from posthog_core.models import Project
 
@@ -78,16 +95,19 @@ def bench_generators(ctx: Context, org, user_key: str) -> None:
         assert status == 200, (status, body[:300])
         answer = json.loads(body)
         assert answer["event_count"] == DEFINITIONS
-        full = time_calls(lambda path=path: client.get(path), GENERATOR_CALLS, warmup=2)
+        cold = time_after_changes(client, path, large, GENERATOR_CALLS)
+        warm = time_calls(lambda path=path: client.get(path), GENERATOR_CALLS, warmup=2)
+        status, _, headers = client.get(path)
         etag = {"If-None-Match": headers["ETag"]}
         revalidate = time_calls(lambda path=path, etag=etag: client.get(path, headers=etag), GENERATOR_CALLS, warmup=2)
-        p50 = percentile(full, 50)
-        ctx.report(f"{language}.p50_10k_events", p50, "ms", "target", 1000.0)
-        ctx.report(f"{language}.304_p50", percentile(revalidate, 50), "ms", f"{language}.full_p50", p50)
+        p50 = percentile(cold, 50)
+        ctx.report(f"{language}.p50_after_schema_change", p50, "ms", "target", 1000.0)
+        ctx.report(f"{language}.p50_unchanged", percentile(warm, 50), "ms", f"{language}.p50_after_schema_change", p50)
+        ctx.report(f"{language}.304_p50", percentile(revalidate, 50), "ms", f"{language}.p50_after_schema_change", p50)
         queries_small, queries_large = generator_queries(small, language), generator_queries(large, language)
         verdict = "met" if p50 <= 1000 and queries_small == queries_large else "NOT met"
         ctx.note(f"{language}: {len(answer['content']) / 1e6:.2f} MB, queries {queries_small} at 100 events, "
-                 f"{queries_large} at {DEFINITIONS}; target p50 <= 1 s and constant queries: {verdict}")
+                 f"{queries_large} at {DEFINITIONS}; target p50 (after a change) <= 1 s and constant queries: {verdict}")
 
 
 def reject_schema(team) -> None:

@@ -3,6 +3,7 @@ event definitions it affects, so clients and caches see the schema moved."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
@@ -97,7 +98,16 @@ def event_schema_delete(*, link: EventSchema) -> None:
         link.delete()
 
 
-def schema_code_generate(*, team: Project, language: str, if_none_match: str | None = None) -> tuple[str, GeneratedCode | None]:
+# (language, schema_hash) → GeneratedCode, most recent last. Content is a function of the hash
+# alone (the ETag relies on the same fact), so an entry is never stale; a few entries per worker
+# spare regenerating megabytes for clients that poll an unchanged schema without If-None-Match.
+_GENERATED: OrderedDict[tuple[str, str], GeneratedCode] = OrderedDict()
+GENERATED_CACHE_SIZE = 4
+
+
+def schema_code_generate(
+    *, team: Project, language: str, if_none_match: str | None = None, use_cache: bool = True
+) -> tuple[str, GeneratedCode | None]:
     """The project's typed-capture code in `language`.
 
     Returns `(schema_hash, code)`; `code` is None when `if_none_match` already names the current
@@ -105,11 +115,18 @@ def schema_code_generate(*, team: Project, language: str, if_none_match: str | N
     """
     generate, version = GENERATORS[language]
     events = event_specs_for_team(team=team)
-
     current = schema_hash(events, version)
     if if_none_match and current in etag_values(if_none_match):
         return current, None
-    return current, generate(events)
+    key = (language, current)
+    code = _GENERATED.get(key) if use_cache else None
+    if code is None:
+        code = generate(events)
+        _GENERATED[key] = code
+        while len(_GENERATED) > GENERATED_CACHE_SIZE:
+            _GENERATED.popitem(last=False)
+    _GENERATED.move_to_end(key)
+    return current, code
 
 
 def etag_values(header: str) -> set[str]:

@@ -119,7 +119,8 @@ def merge_property_specs(properties: tuple[PropertySpec, ...]) -> tuple[MergedPr
         by_name.setdefault(prop.name, []).append(prop)
     merged = []
     for name in sorted(by_name):
-        occurrences = by_name[name]
+        # Ordered by content, not by group: the output must depend only on what the hash covers.
+        occurrences = sorted(by_name[name], key=lambda p: hash_sort_key(p.hash_item()))
         required = all(p.is_required and not p.is_optional_in_types for p in occurrences)
         literals_by_type: dict[str, list[Literal] | None] = {}
         for prop in occurrences:

@@ -155,3 +155,10 @@ def test_schema_hash_matches_posthog_formula_without_extensions():
 
 def test_generator_versions_are_posthogs():
     assert [g(REFERENCE_EVENTS).generator_version for g in ALL] == ["1.1.0", "1.0.0", "1.0.0"]
+
+
+@pytest.mark.parametrize("generate", ALL)
+def test_generator_output_ignores_group_order(generate):
+    first = PropertySpec("plan", "String", True, allowed_values=("b", "a"))
+    second = PropertySpec("plan", "String", True, allowed_values=("c",))
+    assert generate([EventSpec("e", (first, second))]).content == generate([EventSpec("e", (second, first))]).content
