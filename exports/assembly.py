@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from functools import cached_property
-from typing import Any
+from typing import IO, Any
 
 from rest_framework.exceptions import ValidationError
 
+from exports.copy_csv import events_csv_copy
 from exports.models import ExportedAsset
 from exports.renderers import Section, Table
 from exports.sources import (
@@ -59,6 +60,20 @@ class ExportSource:
                                                                  row_limit=counter.limit + 1)
             return rows_table(columns, counter.cap(rows), self.columns)
         return self._capped(result_table(unwrap_result(self._query_result(query)), self.columns))
+
+    def copy_csv(self, out: IO[bytes]) -> bool:
+        """CSV of a plain-column EventsQuery written by PostgreSQL's COPY; False when not applicable."""
+        asset, query = self.asset, self.context.get("source")
+        if asset.insight is not None or asset.dashboard is not None or "path" in self.context:
+            return False
+        if not isinstance(query, dict):
+            return False
+        written = events_csv_copy(team=asset.team, query=query, columns=self.columns, out=out,
+                                  row_limit=self.counter.limit)
+        if written is None:
+            return False
+        self.counter.count, self.counter.truncated = written
+        return True
 
     def sheets(self, on_done: Callable[[], None]) -> list[tuple[str, Table]]:
         if self.asset.dashboard is not None and self.asset.insight is None:

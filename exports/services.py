@@ -147,7 +147,8 @@ def _render_into(*, asset: ExportedAsset, out: IO[bytes], auth: Any) -> RowCount
     source = assembly.ExportSource(asset=asset, auth=auth, counter=counter)
     header = _header(asset=asset, source=source)
     if fmt == ExportFormat.CSV:
-        write_csv(out, source.single_table())
+        if not source.copy_csv(out):
+            write_csv(out, source.single_table())
     elif fmt == ExportFormat.XLSX:
         write_xlsx(out, source.sheets(on_done=lambda: _count_into(header, counter)), header)
     elif fmt == ExportFormat.JSON:

@@ -95,9 +95,10 @@ def dict_rows_table(rows: Iterator[Any], columns: list[str] | None) -> Table:
     """Rows as dicts, flattened to dotted columns. `columns` fixes the order; else the first row's
     keys when it has no nested values (PostHog's rule), else the union of keys of all rows, which is
     found by spooling rows to a temporary file first, so memory stays flat."""
-    flat_rows = (flatten(row) if isinstance(row, dict) else {"value": row} for row in rows)
     if columns:
-        return Table(columns=columns, rows=([row.get(c) for c in columns] for row in flat_rows))
+        return Table(columns=columns, rows=([pick(row, c) for c in columns] if isinstance(row, dict) else [row]
+                                            for row in rows))
+    flat_rows = (flatten(row) if isinstance(row, dict) else {"value": row} for row in rows)
     first_raw = next(rows, None)
     if first_raw is None:
         return table_from_dicts([])
@@ -106,6 +107,22 @@ def dict_rows_table(rows: Iterator[Any], columns: list[str] | None) -> Table:
         return Table(columns=keys, rows=([row.get(k) for k in keys] for row in chain([first_raw], flat_rows)))
     return _spooled_union_table(chain([flatten(first_raw) if isinstance(first_raw, dict) else {"value": first_raw}],
                                       flat_rows))
+
+
+def pick(row: dict, column: str) -> Any:
+    """The value at a dotted column (`properties.$browser`) without flattening the whole row; keys
+    may themselves contain dots, so each split point is tried."""
+    value, remaining = row, column
+    while isinstance(value, dict):
+        if remaining in value:
+            return value[remaining]
+        for index, char in enumerate(remaining):
+            if char == "." and isinstance(value.get(remaining[:index]), dict):
+                value, remaining = value[remaining[:index]], remaining[index + 1:]
+                break
+        else:
+            return None
+    return None
 
 
 def _spooled_union_table(flat_rows: Iterator[dict]) -> Table:

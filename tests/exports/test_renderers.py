@@ -187,3 +187,11 @@ def test_trends_table_aggregated_value_becomes_total_sum():
 
 def test_render_json_serialises_dates():
     assert render_json({"at": GENERATED, "n": 1}) == b'{"at": "2021-08-25 22:09:14+00:00", "n": 1}'
+
+
+def test_pick_reads_dotted_columns_with_dots_in_keys():
+    from exports.sources import pick
+
+    row = {"id": 1, "properties": {"$browser": "Safari", "a.b": 2, "deep": {"x": 3}}}
+    assert [pick(row, c) for c in ["id", "properties.$browser", "properties.a.b", "properties.deep.x",
+                                   "properties.missing", "nope.x"]] == [1, "Safari", 2, 3, None, None]

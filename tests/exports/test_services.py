@@ -14,6 +14,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from accounts.services import personal_api_key_create
+from exports import assembly
 from exports.models import ExportedAsset
 from exports.services import export_render, exported_asset_create, exported_assets_delete_expired
 from tests.exports.factories import (
@@ -57,6 +58,47 @@ def test_csv_of_events_query_streams_rows_in_column_order(team, user, safari_eve
     assert [row[0] for row in rows[1:]] == [str(e.uuid) for e in safari_events]
     assert rows[1][3] == "Safari" and rows[2][3] == "Chrome"
     assert (asset.rows_exported, asset.truncated) == (6, False)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_csv_copy_fast_path_matches_streamed_rows(team, user, monkeypatch, zone):
+    team.timezone = zone
+    team.save()
+    event_create(team, "$pageview", "2019-12-10T10:00:00.250000", "u-1",
+                 **{"$browser": 'Sa,"fari"\nx', "tags": [1, "b", {"c": None}], "n": 3, "flag": True})
+    event_create(team, "$pageview", "2019-12-11T10:00:00", "u-2", **{"$browser": "Ünï", "n": -7, "flag": None})
+    query = {**EVENTS_QUERY, "select": [*EVENTS_QUERY["select"], "properties.tags", "properties.n",
+                                        "properties.flag", "properties.missing"]}
+    copied = []
+    real_copy = assembly.events_csv_copy
+    monkeypatch.setattr(assembly, "events_csv_copy", lambda **kw: copied.append(real_copy(**kw)) or copied[-1])
+    fast = csv_rows(create(team, user, "text/csv", export_context={"source": query}))
+    monkeypatch.setattr(assembly.ExportSource, "copy_csv", lambda self, out: False)
+    streamed = csv_rows(create(team, user, "text/csv", export_context={"source": query}))
+    assert copied == [(2, False)]
+    assert fast == streamed
+    assert fast[1][4].endswith(("+00:00", "-05:00")) and ".250000" in fast[1][4]
+
+
+def test_csv_with_object_property_values_flattens_like_posthog(team, user):
+    event_create(team, "$pageview", "2019-12-10T10:00:00", "u-1", nested={"a": 1})
+    rows = csv_rows(create(team, user, "text/csv", export_context={
+        "source": {**EVENTS_QUERY, "select": ["event", "properties.nested"]}}))
+    assert rows == [["event", "properties.nested.a"], ["$pageview", "1"]]
+
+
+def test_csv_copy_fast_path_rows_and_truncation(team, user, safari_events, settings):
+    settings.EXPORT_ROW_LIMIT = 5
+    asset = create(team, user, "text/csv", export_context={"source": {**EVENTS_QUERY, "select": ["uuid", "event"]}})
+    assert len(csv_rows(asset)) == 6
+    assert (asset.rows_exported, asset.truncated) == (5, True)
+
+
+def test_csv_of_star_query_takes_streamed_path_with_dotted_columns(team, user, safari_events):
+    asset = create(team, user, "text/csv", export_context={"source": {**EVENTS_QUERY, "select": ["*"]}})
+    header = csv_rows(asset)[0]
+    assert "*.properties.$browser" in header or "properties.$browser" in ".".join(header)
+    assert asset.rows_exported == 6
 
 
 def test_csv_row_cap_truncates_and_says_so(team, user, safari_events, settings):
@@ -160,8 +202,8 @@ def test_insight_with_invalid_query_records_user_failure_and_no_file(team, user)
 
 
 def test_unexpected_render_error_records_system_failure(team, user, monkeypatch):
-    monkeypatch.setattr("exports.services.write_csv", lambda *a, **k: 1 / 0)
-    asset = create(team, user, "text/csv", export_context={"source": EVENTS_QUERY})
+    monkeypatch.setattr("exports.services.render_pdf", lambda *a, **k: 1 / 0)
+    asset = create(team, user, "application/pdf", export_context={"source": EVENTS_QUERY})
     assert (asset.exception_type, asset.failure_type, asset.content_location) == ("ZeroDivisionError", "system", None)
 
 
