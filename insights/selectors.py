@@ -22,6 +22,7 @@ from insights.query_spec import (
     fail,
     parse_properties,
 )
+from insights.rendering import json_loads, raw_json
 from posthog_core.models import Project
 
 STREAM_BATCH = 2_000
@@ -75,7 +76,7 @@ def _event_window(spec: EventsQuerySpec, zone, now: datetime, path: list[str]):
 
 
 def _json(value):
-    return json.loads(value) if isinstance(value, str) else value
+    return json_loads(value)
 
 
 def _row_shaper(spec: EventsQuerySpec, zone):
@@ -253,7 +254,8 @@ def events_list(*, team: Project, params: dict, limit: int) -> tuple[list[dict],
     """The legacy `/events/` page: newest first, keyset-paged on (timestamp, uuid).
 
     `params` holds the raw query parameters (`event`, `distinct_id`, `properties` as a JSON list,
-    `after`, `before`, `cursor`). Returns the rows and the cursor of the next page (or None).
+    `after`, `before`, `cursor`). Returns the rows and the cursor of the next page (or None);
+    `properties` are orjson fragments of PostgreSQL's own JSON text (see insights.rendering).
     """
     zone, now = project_zone(team.timezone), datetime.now(UTC)
     bounds = {}
@@ -279,7 +281,7 @@ def events_list(*, team: Project, params: dict, limit: int) -> tuple[list[dict],
     rows = _run(compiler.Sql(
         f"SELECT uuid, distinct_id, properties, event, timestamp FROM {compiler.TABLE} WHERE {where.text} "
         "ORDER BY timestamp DESC, uuid DESC LIMIT %s", [*where.params, limit + 1]))
-    page = [{"id": str(uuid), "distinct_id": distinct_id, "properties": _json(properties), "event": event,
+    page = [{"id": str(uuid), "distinct_id": distinct_id, "properties": raw_json(properties), "event": event,
              "timestamp": timestamp.isoformat()} for uuid, distinct_id, properties, event, timestamp in rows[:limit]]
     next_cursor = _encode_cursor(rows[limit - 1][4], rows[limit - 1][0]) if len(rows) > limit else None
     return page, next_cursor

@@ -20,6 +20,7 @@ from insights.filters import DashboardFilterSet, InsightFilterSet
 from insights.models import Dashboard, DashboardTile, Insight
 from insights.parsers import PARSER_CLASSES
 from insights.query_spec import fail
+from insights.rendering import json_response
 from insights.serializers import (
     DashboardBasicSerializer,
     DashboardResponseSerializer,
@@ -67,8 +68,8 @@ class QueryViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
     def create(self, request, **kwargs):
         serializer = QueryRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response(services.query_execute(team=self.team, query=serializer.validated_data["query"],
-                                               user=request.user))
+        return json_response(services.query_execute(team=self.team, query=serializer.validated_data["query"],
+                                                    user=request.user))
 
 
 @extend_schema_view(list=extend_schema(responses=EventListResponseSerializer, parameters=[
@@ -100,7 +101,7 @@ class EventViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
             query = request.query_params.copy()
             query["cursor"] = cursor
             next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
-        return Response({"next": next_url, "results": rows})
+        return json_response({"next": next_url, "results": rows})
 
     def retrieve(self, request, pk=None, **kwargs):
         event = self.get_queryset().filter(uuid=pk).first()

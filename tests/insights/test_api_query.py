@@ -235,3 +235,14 @@ def test_event_definition_metrics_count_queries_that_read_the_event(session_clie
     response = session_client.get(f"/api/projects/{team.id}/event_definitions/{definition.pk}/metrics/")
 
     assert response.json() == {"query_usage_30_day": 2}
+
+
+def test_events_and_query_carry_integers_beyond_64_bits(session_client, team):
+    make_event(team, "big", NOW - timedelta(minutes=1), n=2**70)
+
+    listed = session_client.get(events_url(team)).json()
+    queried = session_client.post(query_url(team), {"query": {"kind": "EventsQuery", "select": ["properties.n"]}},
+                                  format="json").json()
+
+    assert listed["results"][0]["properties"] == {"n": 2**70}
+    assert queried["results"] == [[2**70]]
