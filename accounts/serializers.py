@@ -6,9 +6,10 @@ from rest_framework import serializers
 
 from posthog_core.models import Organization, PersonalAPIKey, Project, User
 from posthog_core.scopes import invalid_scopes
+from posthog_core.serializers import CachedFieldsMixin
 
 
-class UserBasicSerializer(serializers.ModelSerializer):
+class UserBasicSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     """PostHog's UserBasic: how every other resource embeds a user."""
 
     class Meta:
@@ -20,7 +21,7 @@ class UserBasicSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrganizationBasicSerializer(serializers.ModelSerializer):
+class OrganizationBasicSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Organization
         fields = ["id", "name"]
@@ -34,16 +35,16 @@ class ProjectSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProjectBasicSerializer(serializers.ModelSerializer):
+class ProjectBasicSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Project
         fields = ["id", "organization", "name", "api_token"]
         read_only_fields = fields
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     team = ProjectBasicSerializer(source="current_project", read_only=True, allow_null=True)
-    organization = serializers.SerializerMethodField()
+    organization = OrganizationBasicSerializer(source="current_project.organization", read_only=True, allow_null=True)
 
     class Meta:
         model = User
@@ -52,10 +53,6 @@ class UserSerializer(serializers.ModelSerializer):
             "role_at_organization", "hedgehog_config", "date_joined", "is_staff", "team", "organization",
         ]
         read_only_fields = ["id", "uuid", "distinct_id", "email", "is_email_verified", "date_joined", "is_staff"]
-
-    def get_organization(self, user: User) -> OrganizationBasicSerializer(allow_null=True):  # type: ignore[valid-type]
-        project = user.current_project
-        return OrganizationBasicSerializer(project.organization).data if project else None
 
 
 class PersonalAPIKeySerializer(serializers.ModelSerializer):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
+
 from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import get_doc
 from rest_framework import serializers
 
 from posthog_core.scopes import required_scopes_for
@@ -56,6 +59,14 @@ ERROR_RESPONSES = {
 class ScopedAutoSchema(AutoSchema):
     """Each operation lists the scope a personal API key needs, as PostHog's schema does, and
     documents the shared error responses with the `ErrorResponse` component."""
+
+    def get_description(self) -> str:
+        """The action's docstring, else the view's OWN docstring: an inherited one (such as
+        TeamScopedViewSetMixin's contract) describes no endpoint."""
+        action = getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)
+        action_doc = get_doc(action) if action is not None else ""
+        own_doc = type(self.view).__dict__.get("__doc__")
+        return action_doc or (inspect.cleandoc(own_doc) if own_doc else "")
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

@@ -402,3 +402,16 @@ def test_generated_client_calls_and_parses_operation(generated_client, live_serv
     assert type(parsed).__name__ != "ErrorResponse"
     items = parsed if isinstance(parsed, list) else [parsed]
     assert all(hasattr(item, "to_dict") for item in items), f"{operation_id}: parsed to {type(parsed)}"
+
+
+def test_operation_descriptions_do_not_inherit_base_class_docstrings():
+    from posthog_core.viewsets import TeamScopedViewSetMixin
+
+    leaked = [
+        operation_id
+        for operation_id, (_, _, operation) in OPERATIONS.items()
+        if "safely_get_queryset" in operation.get("description", "")
+        or TeamScopedViewSetMixin.__doc__.split(".")[0].strip() in operation.get("description", "")
+    ]
+
+    assert leaked == []
