@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import OperationalError, connection, transaction
 from django.db.models import OuterRef, QuerySet
 from django.utils import timezone
-from psycopg.errors import QueryCanceled
-from rest_framework import status
-from rest_framework.exceptions import APIException
 
 from event_definitions.models import EventDefinition, QueryLog, TaggedItem
 from posthog_core.models import Project
 
 METRICS_WINDOW_DAYS = 30
-LIST_TIMEOUT_MS = 25_000
 
 
 def event_definition_rows() -> QuerySet:
@@ -44,22 +37,3 @@ def event_definition_primary_properties(*, team: Project, names: list[str]) -> d
         queryset = queryset.filter(name__in=names)
     return dict(queryset.order_by("name").values_list("name", "primary_property"))
 
-
-class EventDefinitionsTimeout(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "event_definitions_timeout"
-    default_detail = "Listing event definitions took too long. Narrow the search or try again."
-
-
-@contextmanager
-def list_statement_timeout(milliseconds: int = LIST_TIMEOUT_MS) -> Iterator[None]:
-    """Bound the list's statements as PostHog does (25 s); a cancelled statement is a 503, not a 500."""
-    try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL statement_timeout = {int(milliseconds)}")
-            yield
-    except OperationalError as error:
-        if isinstance(error.__cause__, QueryCanceled):
-            raise EventDefinitionsTimeout() from None
-        raise

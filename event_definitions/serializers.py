@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import UUID
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -23,6 +24,12 @@ def user_basic(user: User | None) -> dict | None:
         return None
     data = {name: getattr(user, name) for name in UserBasicSerializer.Meta.fields}
     return {name: str(value) if isinstance(value, UUID) else value for name, value in data.items()}
+
+
+def iso_utc(value: datetime) -> str:
+    """DRF's ISO-8601 rendering in UTC with a `Z`, without its per-call settings lookups."""
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class OwnerField(serializers.Field):
@@ -111,8 +118,7 @@ class EnterpriseEventDefinitionSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: EventDefinition) -> dict:
         # Hand-built for speed at 100 rows a page: DRF's field-by-field walk costs more than the query.
-        datetime_field = self.fields["updated_at"]
-        as_text = datetime_field.to_representation
+        as_text = iso_utc
         return {
             "id": str(instance.id),
             "name": instance.name,

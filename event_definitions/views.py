@@ -6,12 +6,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
 from event_definitions import selectors, services
 from event_definitions.filters import ORDERING_CHOICES, EventDefinitionFilterSet, clean_text, split_list
 from event_definitions.models import EventDefinition
 from event_definitions.pagination import EventDefinitionPagination
+from event_definitions.renderers import OrjsonRenderer
 from event_definitions.serializers import (
     EnterpriseEventDefinitionSerializer,
     EventDefinitionBulkTagsResultSerializer,
@@ -56,6 +58,7 @@ class EventDefinitionViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     serializer_class = EnterpriseEventDefinitionSerializer
     filterset_class = EventDefinitionFilterSet
     pagination_class = EventDefinitionPagination
+    renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
 
     def safely_get_queryset(self, queryset):
         return selectors.event_definition_rows().filter(team=self.team) if self.action != "destroy" else queryset
@@ -66,10 +69,6 @@ class EventDefinitionViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     def filter_queryset(self, queryset):
         # Filters and ordering belong to the list only; a retrieve must not 400 on list parameters.
         return super().filter_queryset(queryset) if self.action == "list" else queryset
-
-    def list(self, request, *args, **kwargs):
-        with selectors.list_statement_timeout():
-            return super().list(request, *args, **kwargs)
 
     def reread(self, definition: EventDefinition) -> dict:
         return self.get_serializer(self.get_queryset().get(pk=definition.pk)).data

@@ -1,0 +1,17 @@
+"""JSON rendering with orjson: at 100 definitions a page, the stdlib encoder is a visible share of a request."""
+
+from __future__ import annotations
+
+import orjson
+from rest_framework.renderers import JSONRenderer
+
+
+class OrjsonRenderer(JSONRenderer):
+    """Same media type and compact UTF-8 output as DRF's JSONRenderer (which this project uses with
+    UNICODE_JSON and COMPACT_JSON on); anything orjson does not know natively (lazy strings,
+    Decimals) is rendered through str(), as DRF's encoder would."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        if data is None:
+            return b""
+        return orjson.dumps(data, default=str, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS)
