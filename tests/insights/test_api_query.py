@@ -246,3 +246,15 @@ def test_events_and_query_carry_integers_beyond_64_bits(session_client, team):
 
     assert listed["results"][0]["properties"] == {"n": 2**70}
     assert queried["results"] == [[2**70]]
+
+
+@pytest.mark.parametrize("depth", [500, 900, 990])
+@pytest.mark.parametrize("endpoint", ["query", "insights"])
+def test_query_json_nested_near_the_parser_limit_returns_400(session_client, team, endpoint, depth):
+    nested = "[" * depth + "]" * depth
+    body = '{"name": "x", "query": {"kind": "TrendsQuery", "series": [{"event": "x"}], "pad": ' + nested + "}}"
+
+    response = session_client.post(f"/api/projects/{team.id}/{endpoint}/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] in ("parse_error", "unknown_field")
