@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import orjson
 
@@ -62,6 +62,14 @@ class GeneratedCode:
     event_count: int
     schema_hash: str
     generator_version: str
+
+    @cached_property
+    def json(self) -> bytes:
+        """The API's JSON answer, encoded once per (cached) result."""
+        return orjson.dumps(
+            {"content": self.content, "event_count": self.event_count, "schema_hash": self.schema_hash,
+             "generator_version": self.generator_version}
+        )
 
 
 def canonical_json(value: object) -> bytes:

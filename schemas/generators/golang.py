@@ -38,7 +38,7 @@ GO_KEYWORDS = frozenset(
 # the predeclared types that parameter lists name.
 RESERVED_PARAMS = frozenset(
     "distinctId base options option props extra key value c posthog time string bool float64 interface "
-    "captureWith setProperty setProperties".split()
+    "captureWith setProperty setProperties applyOptions".split()
 )
 NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 
@@ -69,6 +69,14 @@ func captureWith(base posthog.Capture, event string, props ...posthog.Properties
 	base.Event = event
 	base.Properties = merged
 	return base
+}
+
+// applyOptions applies an event's options to c.
+func applyOptions[Option ~func(*posthog.Capture)](c posthog.Capture, options []Option) posthog.Capture {
+	for _, option := range options {
+		option(&c)
+	}
+	return c
 }
 
 // setProperty returns an option setting one property.
@@ -229,7 +237,7 @@ def typed_block(name: str, base: str, plan: tuple[GoProperty, ...], gofile: GoFi
     """Declarations of one typed event; `name` is the quoted event name. Bodies call the shared
     helpers in HELPERS, which keeps a 10,000-event file small."""
     option = gofile.name(f"{base}Option")
-    blocks = [f"// {option} sets an optional property of {name}.\ntype {option} func(*posthog.Capture)"]
+    blocks = [f"type {option} func(*posthog.Capture)"]
     required = [(prop, gofile.param_type(prop, base)) for prop in plan if prop.required]
     for prop in plan:
         if not prop.required:
@@ -244,12 +252,11 @@ def typed_block(name: str, base: str, plan: tuple[GoProperty, ...], gofile: GoFi
     props = ", ".join(f"{prop.literal}: {prop.param}" for prop, _ in required)
     blocks.append(
         f"func {extra}(props posthog.Properties) {option} {{ return setProperties(props) }}\n\n"
-        f"// {capture} builds the capture of {name}; {from_base} starts from base, keeping its other fields.\n"
+        f"// {capture} captures {name}.\n"
         f"func {capture}(distinctId string{params}, options ...{option}) posthog.Capture {{\n"
         f"\treturn {from_base}(posthog.Capture{{DistinctId: distinctId}}{args}, options...)\n}}\n\n"
         f"func {from_base}(base posthog.Capture{params}, options ...{option}) posthog.Capture {{\n"
-        f"\tbase = captureWith(base, {name}, posthog.Properties{{{props}}})\n"
-        "\tfor _, option := range options {\n\t\toption(&base)\n\t}\n\treturn base\n}"
+        f"\treturn applyOptions(captureWith(base, {name}, posthog.Properties{{{props}}}), options)\n}}"
     )
     gofile.blocks += blocks
 
