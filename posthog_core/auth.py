@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
@@ -11,6 +12,28 @@ from posthog_core.models import PersonalAPIKey, hash_key_value
 
 # PostHog refreshes last_used_at at most hourly, so a busy key costs no write per request.
 LAST_USED_REFRESH = timedelta(hours=1)
+
+# Keys imported from an older PostHog are PBKDF2 hashes with this fixed salt (§2).
+LEGACY_SALT = "posthog_personal_api_key"
+LEGACY_ITERATIONS = (260_000, 390_000)
+LEGACY_PREFIX = "pbkdf2_sha256$"
+
+
+def legacy_key_upgrade(value: str) -> PersonalAPIKey | None:
+    """Find a key stored as a legacy PBKDF2 hash and re-hash it to sha256 on this first use.
+
+    PBKDF2 costs ~0.1 s per try, so it is only tried while legacy rows exist (an indexed
+    prefix check); a database with none never pays it for an unknown key.
+    """
+    if not PersonalAPIKey.objects.filter(secure_value__startswith=LEGACY_PREFIX).exists():
+        return None
+    hasher = PBKDF2PasswordHasher()
+    candidates = [hasher.encode(value, LEGACY_SALT, iterations) for iterations in LEGACY_ITERATIONS]
+    key = PersonalAPIKey.objects.select_related("user").filter(secure_value__in=candidates).first()
+    if key is not None:
+        key.secure_value = hash_key_value(value)
+        key.save(update_fields=["secure_value"])
+    return key
 
 
 class PersonalAPIKeyAuthentication(authentication.BaseAuthentication):
@@ -33,7 +56,7 @@ class PersonalAPIKeyAuthentication(authentication.BaseAuthentication):
             PersonalAPIKey.objects.select_related("user")
             .filter(secure_value=hash_key_value(value))
             .first()
-        )
+        ) or legacy_key_upgrade(value)
         if key is None or not key.user.is_active:
             raise exceptions.AuthenticationFailed(f"Personal API key found in request {source} is invalid.")
         now = timezone.now()

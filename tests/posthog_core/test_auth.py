@@ -191,3 +191,35 @@ def test_key_use_within_the_hour_issues_no_update(api_client, team, legacy_key):
         api_client.get(activity_url(team), HTTP_AUTHORIZATION=f"Bearer {legacy_key._plain_value}")
 
     assert not [query for query in queries if query["sql"].startswith("UPDATE")]
+
+
+def legacy_hash(value: str, iterations: int) -> str:
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    return PBKDF2PasswordHasher().encode(value, "posthog_personal_api_key", iterations)
+
+
+@pytest.mark.parametrize("iterations", [260_000, 390_000])
+def test_legacy_pbkdf2_key_authenticates_and_is_rehashed_to_sha256(api_client, team, user, iterations):
+    from posthog_core.models import hash_key_value
+
+    value = PersonalAPIKey.generate_value()
+    key = PersonalAPIKey.objects.create(
+        user=user, label="imported", secure_value=legacy_hash(value, iterations), mask_value="phx_...", scopes=[]
+    )
+
+    response = api_client.get(activity_url(team), HTTP_AUTHORIZATION=f"Bearer {value}")
+
+    assert response.status_code == 200
+    key.refresh_from_db()
+    assert key.secure_value == hash_key_value(value)
+
+
+def test_unknown_key_is_not_matched_against_legacy_hashes_of_other_values(api_client, team, user):
+    PersonalAPIKey.objects.create(
+        user=user, label="imported", secure_value=legacy_hash("phx_other", 260_000), mask_value="phx_...", scopes=[]
+    )
+
+    response = api_client.get(activity_url(team), HTTP_AUTHORIZATION="Bearer phx_unknown")
+
+    assert response.status_code == 401
