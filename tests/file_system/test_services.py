@@ -5,10 +5,13 @@ from unittest import mock
 
 import pytest
 from django.db import connection, connections
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 
 from file_system import services
 from file_system.models import FileSystem
+from file_system.paths import path_depth, path_join
 from file_system.services import (
     file_system_count,
     file_system_create,
@@ -154,6 +157,15 @@ def test_move_depth_counts_escaped_slashes_as_one_segment(team, user):
     file_system_create(team=team, user=user, path="F/a\\/b/c", type="doc")
     file_system_move(entry=folder, new_path="G\\/H", user=user)
     assert ("G\\/H/a\\/b/c", 3, "doc") in tree(team)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(alphabet=st.sampled_from("ab/\\"), min_size=1, max_size=5), min_size=1, max_size=6))
+def test_sql_depth_matches_path_depth(parts):
+    path = path_join(parts)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + services._SQL_DEPTH.format(path="%(p)s"), {"p": path})
+        assert cursor.fetchone()[0] == path_depth(path) == len(parts)
 
 
 def test_link_folder_copies_subtree_as_shortcuts(team, user):
