@@ -1,10 +1,10 @@
 """The CSV fast path for an EventsQuery of plain columns: PostgreSQL's COPY writes the rows.
 
-The query is validated and compiled by `insights` (same filters, window and order as every other
-export), then wrapped in `COPY (...) TO STDOUT WITH CSV`, so no row passes through Python. Cells
-match the streamed path: ISO timestamps in the project's zone, property values as text (JSON for
-objects). Anything else (`*`, `count()`, unknown columns, object values to flatten) returns None and
-takes the general path.
+The query is validated by `insights` and filtered with its `where_clause` (same filters, window and
+order as every other export), then run as `COPY (SELECT ...) TO STDOUT WITH CSV`, so no row passes
+through Python. Cells match the streamed path: ISO timestamps in the project's zone, property values
+as text. Anything else (`*`, `count()`, object values to flatten) returns None and takes the
+general, streamed path.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import re
 from datetime import UTC, datetime
 from typing import IO
 
-from django.db import connection
+import psycopg
+from django.db import connection, transaction
 
 from event_definitions.services import query_log_record
 from exports.renderers import header_label
@@ -30,16 +31,27 @@ from posthog_core.models import Project
 
 _PLAIN_COLUMNS = {"uuid", "event", "distinct_id", "timestamp"}
 _ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-/]{1,64}$")
-# Python's isoformat() in the project's zone: microseconds only when non-zero, offset as +HH:MM. The
-# zone is applied in the expression, not with SET TIME ZONE, because Django reads timestamps assuming
-# the session stays in UTC.
-_LOCAL = "({c} AT TIME ZONE '{zone}')"
-_OFFSET = "EXTRACT(EPOCH FROM {local} - ({c} AT TIME ZONE 'UTC'))::int"
+_DEFAULT_ORDER = [("timestamp", "DESC"), ("uuid", "DESC")]  # the EventsQuery default, as in insights
+# Python's isoformat() in the project's zone: microseconds only when non-zero, then +HH:MM. The zone
+# is applied in the expression, not with SET TIME ZONE: Django reads timestamps assuming UTC sessions.
+_LOCAL = "(timestamp AT TIME ZONE '{zone}')"
 _ISO_TIMESTAMP = (
     "to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN date_part('microseconds', {local})::bigint "
-    "%% 1000000 <> 0 THEN to_char({local}, '.US') ELSE '' END || CASE WHEN {offset} < 0 THEN '-' ELSE '+' END "
-    "|| to_char(make_interval(secs => abs({offset})), 'HH24:MI')"
+    "%% 1000000 <> 0 THEN to_char({local}, '.US') ELSE '' END || {offset}"
 )
+_OFFSET = (
+    "(CASE WHEN {local} < (timestamp AT TIME ZONE 'UTC') THEN '-' ELSE '+' END || "
+    "to_char(make_interval(secs => abs(EXTRACT(EPOCH FROM {local} - (timestamp AT TIME ZONE 'UTC')))), 'HH24:MI'))"
+)
+# An object value must be flattened into dotted columns, which COPY can't do. Rather than scan twice,
+# the COPY fails on the first object (a division by zero that only that branch evaluates, and that
+# the planner can't fold) and the export takes the streamed path.
+_PROPERTY = ("CASE WHEN jsonb_typeof(properties -> %s) = 'object' "
+             "THEN (1 / (jsonb_typeof(properties -> %s) <> 'object')::int)::text ELSE properties ->> %s END")
+
+
+class _ObjectValue(Exception):
+    pass
 
 
 def copyable(columns: list[str]) -> bool:
@@ -55,58 +67,70 @@ def events_csv_copy(*, team: Project, query: dict, columns: list[str] | None, ou
     if not isinstance(spec, EventsQuerySpec) or not copyable(spec.select):
         return None
     wanted = columns or list(spec.select)
-    if not set(wanted) <= set(spec.select):
-        return None
     zone = project_zone(team.timezone)
+    if not set(wanted) <= set(spec.select) or not _ZONE_NAME.match(zone.key):
+        return None
     since, until = _event_window(spec, zone, datetime.now(UTC), ["query"])
     regex_check(spec.properties)
-    if _has_object_values(spec, team, since, until):
-        return None
-    inner = compiler.events_query_sql(spec=spec, team_id=team.id, since=since, until=until, limit=row_limit, offset=0)
-    aliases = [f"c{i}" for i in range(len(spec.select))]
-    if not _ZONE_NAME.match(zone.key):
-        return None
-    outer = ", ".join(_cell(f"q.{aliases[spec.select.index(column)]}", column, zone.key) for column in wanted)
-    # A plain projection keeps the ordered subquery's row order in PostgreSQL.
-    sql = f"COPY (SELECT {outer} FROM ({inner.text}) AS q({', '.join(aliases)})) TO STDOUT WITH CSV"
+    where = compiler.where_clause(team_id=team.id, event=spec.event, filters=spec.properties, since=since,
+                                  until=until, until_inclusive=False)
+    cells, params = _cells(wanted, zone.key)
+    order, order_params = _order(spec)
+    sql = (f"COPY (SELECT {cells} FROM {compiler.TABLE} WHERE {where.text} ORDER BY {order} LIMIT %s) "
+           "TO STDOUT WITH CSV")
+    start = out.tell()
     header = io.StringIO()
     csv.writer(header).writerow([header_label(column) for column in wanted])
     out.write(header.getvalue().encode())
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(sql, inner.params) as copy:
-            for block in copy:
-                out.write(block)
-        count = cursor.cursor.rowcount
+    try:
+        count = _copy(sql, [*params, *where.params, *order_params, row_limit], out)
+    except _ObjectValue:
+        out.seek(start)
+        out.truncate()
+        return None
     query_log_record(team=team, event_names=[spec.event] if spec.event else [], source="export")
-    return count, count >= row_limit and _has_more(spec, team, since, until, row_limit)
+    return count, count >= row_limit and _has_more(where, row_limit)
 
 
-def _cell(ref: str, column: str, zone: str) -> str:
-    if column == "timestamp":
-        local = _LOCAL.format(c=ref, zone=zone)
-        return _ISO_TIMESTAMP.format(local=local, offset=_OFFSET.format(local=local, c=ref))
-    if column.startswith("properties."):
-        return f"({ref} #>> '{{}}')"
-    return f"{ref}::text"
+def _copy(sql: str, params: list, out: IO[bytes]) -> int:
+    try:
+        # A savepoint, so the deliberate error of an object value leaves an outer transaction usable.
+        with transaction.atomic(), connection.cursor() as cursor:
+            with cursor.cursor.copy(sql, params) as copy:
+                for block in copy:
+                    out.write(block)
+            return cursor.cursor.rowcount
+    except psycopg.errors.DivisionByZero as error:
+        raise _ObjectValue() from error
 
 
-def _has_object_values(spec: EventsQuerySpec, team: Project, since, until) -> bool:
-    """Object values are flattened into dotted columns, which COPY can't do: those exports stream.
-    One EXISTS over the filtered rows, stopping at the first object found."""
-    names = [column.removeprefix("properties.") for column in spec.select if column.startswith("properties.")]
-    if not names:
-        return False
-    where = compiler.where_clause(team_id=team.id, event=spec.event, filters=spec.properties, since=since,
-                                  until=until, until_inclusive=False)
-    objects = " OR ".join("jsonb_typeof(properties -> %s) = 'object'" for _ in names)
+def _cells(columns: list[str], zone: str) -> tuple[str, list]:
+    local = _LOCAL.format(zone=zone)
+    offset = "'+00:00'" if zone == "UTC" else _OFFSET.format(local=local)
+    cells, params = [], []
+    for column in columns:
+        if column == "timestamp":
+            cells.append(_ISO_TIMESTAMP.format(local=local, offset=offset))
+        elif column.startswith("properties."):
+            cells.append(_PROPERTY)
+            params += [column.removeprefix("properties.")] * 3
+        else:
+            cells.append(f"{column}::text")
+    return ", ".join(cells), params
+
+
+def _order(spec: EventsQuerySpec) -> tuple[str, list]:
+    parts, params = [], []
+    for column, direction in spec.order_by or _DEFAULT_ORDER:
+        item = compiler.select_item(column)
+        parts.append(f"{item.text} {direction}")
+        params += item.params
+    return ", ".join(parts), params
+
+
+def _has_more(where: compiler.Sql, row_limit: int) -> bool:
+    """Whether rows exist beyond the cap: an unordered probe, so no second sort of the whole set."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {compiler.TABLE} WHERE {where.text} AND ({objects}))",
-                       [*where.params, *names])
-        return bool(cursor.fetchone()[0])
-
-
-def _has_more(spec: EventsQuerySpec, team: Project, since, until, row_limit: int) -> bool:
-    probe = compiler.events_query_sql(spec=spec, team_id=team.id, since=since, until=until, limit=1, offset=row_limit)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT EXISTS ({probe.text})", probe.params)
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {compiler.TABLE} WHERE {where.text} OFFSET %s LIMIT 1)",
+                       [*where.params, row_limit])
         return bool(cursor.fetchone()[0])

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
+import orjson
 from django.test.client import RequestFactory
 from django.urls import resolve
 from rest_framework.exceptions import ValidationError
@@ -204,6 +205,18 @@ def path_rows(*, team: Project, user: User | None, auth: Any, raw_path: str, cou
             raise ExportSourceError(str(error.detail["export_context"][0])) from None
 
 
+def _response_data(response) -> Any:
+    """A DRF Response's data, or the parsed body of a view that renders its JSON itself."""
+    if hasattr(response, "data"):
+        return response.data
+    if getattr(response, "streaming", False) or not response.get("Content-Type", "").startswith("application/json"):
+        return None
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None
+
+
 def _get_in_process(target: ExportPath, user: User | None, auth: Any) -> Any:
     request = RequestFactory().get(target.path, data=target.query)
     # The in-process request has no real host; `next` links are built on this one and checked.
@@ -213,7 +226,7 @@ def _get_in_process(target: ExportPath, user: User | None, auth: Any) -> Any:
     request.user = user
     match = resolve(target.path)
     response = match.func(request, *match.args, **match.kwargs)
-    data = getattr(response, "data", None)
+    data = _response_data(response)
     if response.status_code != 200 or data is None:
         detail = data.get("detail") if isinstance(data, dict) else None
         raise ExportSourceError(f"export_context.path answered {response.status_code}" + (f": {detail}" if detail else ""))
