@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
@@ -11,6 +10,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.utils import timezone
 from rest_framework.exceptions import APIException, ValidationError
 
@@ -42,7 +42,6 @@ DEFAULT_EXPIRY_DAYS = 180
 # A PDF is a report to read, not a data dump: reportlab lays out ~2,000 rows a second.
 PDF_ROW_LIMIT = 10_000
 PNG_ROW_LIMIT = 100
-_SPOOL_BYTES = 16 * 1024 * 1024
 
 
 def export_expiry(*, export_format: str, now: datetime) -> datetime:
@@ -92,10 +91,12 @@ def export_render(*, asset: ExportedAsset, auth: Any = None) -> ExportedAsset:
     """Render the asset into a temporary file, then move it to storage. A failure stores nothing
     and records the error on the asset instead; it never raises."""
     try:
-        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as out:
+        # A named temporary file: the local storage moves it into place instead of copying it.
+        with TemporaryUploadedFile("export", asset.export_format, 0, None) as out:
             counter = _render_into(asset=asset, out=out, auth=auth)
+            out.flush()
             out.seek(0)
-            location = default_storage.save(_storage_key(asset), File(out))
+            location = default_storage.save(_storage_key(asset), out)
     except Exception as error:  # noqa: BLE001 - every failure becomes the asset's recorded exception
         _failure_record(asset=asset, error=error)
         return asset
