@@ -186,12 +186,30 @@ def cases(team_id: int) -> list[tuple[str, dict, str, list, str, bool, int]]:
     ]
 
 
+def note_search_plan(ctx: Context, project) -> None:
+    """The plan PostgreSQL picks for the API's own search query at this size (no planner settings)."""
+    from django.db import connection
+    from django.http import QueryDict
+
+    from event_definitions.filters import EventDefinitionFilterSet
+    from event_definitions.selectors import event_definition_rows
+
+    queryset = EventDefinitionFilterSet(QueryDict(urlencode({"search": SEARCH_ONE})),
+                                        queryset=event_definition_rows().filter(team=project)).qs[:100]
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    ctx.note(f"search plan at {ROWS_PER_PROJECT:,} rows uses event_definition_name_trgm: {'event_definition_name_trgm' in plan}")
+
+
 def run(ctx: Context) -> None:
     from django.db import connection
 
     from accounts.services import personal_api_key_create
 
     user, project = ensure_seed(ctx)
+    note_search_plan(ctx, project)
     key = personal_api_key_create(user=user, label="bench", scopes=["event_definition:read"])
     client = ctx.http({"Authorization": f"Bearer {key._plain_value}"})
     connection.ensure_connection()
