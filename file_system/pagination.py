@@ -29,7 +29,7 @@ class FileSystemPagination(LimitOffsetPagination):
         self.limit = self.get_limit(request)
         self.offset = self.get_offset(request)
         # One team per query, so grouping by team yields the single total row.
-        total = queryset.order_by().values("team").annotate(fs_total=Count("pk")).values("fs_total")
+        total = queryset.order_by().values("team").annotate(fs_total=Count("*")).values("fs_total")
         self.page_items = list(queryset.annotate(fs_total=Subquery(total))[self.offset:self.offset + self.limit])
         if self.page_items:
             self.count = self.page_items[0].fs_total

@@ -248,7 +248,7 @@ def file_system_count(*, team: Project, path: str) -> FolderCount:
     """How many entries lie below `path`, plus the first 200 of them by depth then path."""
     descendants = descendants_of(team=team, path=path)
     # The total rides along as a scalar subquery: one round trip; (depth, path C) is index order.
-    total = descendants.order_by().values("team").annotate(fs_total=Count("pk")).values("fs_total")
+    total = descendants.order_by().values("team").annotate(fs_total=Count("*")).values("fs_total")
     entries = list(descendants.annotate(fs_total=Subquery(total)).order_by("depth", path_c())[:COUNT_ENTRIES_LIMIT])
     count = entries[0].fs_total if entries else 0
     return FolderCount(count=count, entries=entries, has_more=count > COUNT_ENTRIES_LIMIT)
