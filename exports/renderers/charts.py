@@ -87,10 +87,19 @@ def _draw_table(ax, chart: Chart) -> None:
     drawn.scale(1, 1.1)
 
 
+def insight_figure() -> Figure:
+    """One chart, fixed margins (room for rotated date labels): constrained layout would cost an
+    extra full layout pass, a third of the render time."""
+    figure = Figure(figsize=INSIGHT_SIZE)
+    figure.subplots_adjust(left=0.08, right=0.98, top=0.92, bottom=0.17)
+    return figure
+
+
 def _png(figure: Figure) -> bytes:
     out = io.BytesIO()
     FigureCanvasAgg(figure)
-    figure.savefig(out, format="png", dpi=SCALE_DPI, facecolor="white")
+    # zlib level 1: a chart compresses almost as well, at a fraction of level 6's time.
+    figure.savefig(out, format="png", dpi=SCALE_DPI, facecolor="white", pil_kwargs={"compress_level": 1})
     return out.getvalue()
 
 
@@ -98,13 +107,15 @@ def render_png(sections: list[Section], title: str = "") -> bytes:
     """One section → one chart image (800x500 at 2x). Several (a dashboard) → a grid of tiles, two
     per row, in order, under the dashboard's title."""
     if len(sections) <= 1:
-        figure = Figure(figsize=INSIGHT_SIZE, layout="constrained")
+        figure = insight_figure()
         section = sections[0] if sections else None
         draw_chart(figure.add_subplot(), section.chart if section else None, section.title if section else title)
         return _png(figure)
     columns = 2
     rows = math.ceil(len(sections) / columns)
-    figure = Figure(figsize=(TILE_SIZE[0] * columns, TILE_SIZE[1] * rows + 0.6), layout="constrained")
+    height = TILE_SIZE[1] * rows + 0.6
+    figure = Figure(figsize=(TILE_SIZE[0] * columns, height))
+    figure.subplots_adjust(left=0.05, right=0.98, top=1 - 0.9 / height, bottom=0.9 / height, hspace=0.6, wspace=0.18)
     figure.suptitle(title, fontsize=14, fontweight="bold", x=0.01, ha="left")
     for index, section in enumerate(sections):
         draw_chart(figure.add_subplot(rows, columns, index + 1), section.chart, section.title)

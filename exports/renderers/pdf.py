@@ -8,7 +8,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
-from matplotlib.figure import Figure
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -18,7 +17,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, LongTable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus.flowables import KeepTogether
 
-from exports.renderers.charts import INSIGHT_SIZE, _png, draw_chart
+from exports.renderers.charts import INSIGHT_SIZE, _png, draw_chart, insight_figure
 from exports.renderers.tabular import csv_text, header_label
 from exports.renderers.types import ReportHeader, Section, truncation_note
 
@@ -56,7 +55,7 @@ def _escape(text: str) -> str:
 
 
 def _chart_image(section: Section) -> Image:
-    figure = Figure(figsize=INSIGHT_SIZE, layout="constrained")
+    figure = insight_figure()
     draw_chart(figure.add_subplot(), section.chart, section.title)
     width = PAGE[0] - 2 * MARGIN
     height = width * INSIGHT_SIZE[1] / INSIGHT_SIZE[0]
