@@ -8,7 +8,6 @@ from itertools import islice
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from exports.renderers.tabular import csv_text, header_label
 from exports.renderers.types import Chart, Section
@@ -25,7 +24,8 @@ _PALETTE = ["#1d4aff", "#621da6", "#42827e", "#ce0e74", "#f14f58", "#7c440e", "#
 
 def draw_chart(ax, chart: Chart | None, title: str) -> None:
     """Draw one insight on a matplotlib Axes: lines over dates, bars per series, or a table."""
-    ax.set_title(title, fontsize=11, loc="left", fontweight="bold")
+    # An explicit `y` skips matplotlib's title placement pass (a tight-bbox of the whole x axis).
+    ax.set_title(title, fontsize=11, loc="left", fontweight="bold", y=1.0, pad=8)
     if chart is None or (chart.kind != "table" and not chart.series):
         ax.axis("off")
         ax.text(0.5, 0.5, "No data", ha="center", va="center", fontsize=10, color="#777777")
@@ -42,9 +42,9 @@ def _draw_lines(ax, chart: Chart) -> None:
     for index, series in enumerate(chart.series):
         ax.plot(positions, series.values[: len(positions)], label=series.label, linewidth=1.6,
                 color=_PALETTE[index % len(_PALETTE)], marker="o" if len(positions) <= 31 else None, markersize=2.5)
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
-    ax.set_xticks([p for p in ax.get_xticks() if 0 <= p < len(positions)])
-    ax.set_xticklabels([chart.x_labels[int(p)] for p in ax.get_xticks()], rotation=30, ha="right", fontsize=7)
+    ticks = positions[:: max(1, math.ceil(len(positions) / 8))]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([chart.x_labels[p] for p in ticks], rotation=30, ha="right", fontsize=7)
     _finish_axes(ax, chart, "Date")
 
 
