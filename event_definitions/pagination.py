@@ -25,7 +25,10 @@ class EventDefinitionPagination(LimitOffsetPagination):
         # once): one round trip instead of two. An empty page has no row to carry it.
         count_sql, count_params = counted.query.sql_with_params()
         total = RawSQL(f"SELECT count(*) FROM ({count_sql}) AS counted", count_params, output_field=IntegerField())
-        page = list(queryset.annotate(_total=total)[self.offset:self.offset + self.limit])
+        # Deferred join: the offset is walked over primary keys alone, and only the page's rows get
+        # their users joined and tags aggregated (PostgreSQL would otherwise build every skipped row).
+        page_keys = queryset.values("pk")[self.offset:self.offset + self.limit]
+        page = list(queryset.filter(pk__in=page_keys).annotate(_total=total))
         found = page[0]._total if page else counted.count()
         self.count_is_capped = not self.selective and found > CAP_THRESHOLD
         self.count = CAPPED_COUNT if self.count_is_capped else found
