@@ -149,6 +149,19 @@ def run(ctx: Context) -> None:
         csv_benchmarks(ctx, client, server.process.pid, team_id)
         png_benchmark(ctx, client, team_id, user)
         xlsx_benchmark(ctx, client, team_id)
+    remove_exports(team_id)
+
+
+def remove_exports(team_id: int) -> None:
+    """The benchmark's files are hundreds of MB: delete them with their rows."""
+    from django.core.files.storage import default_storage
+
+    from exports.models import ExportedAsset
+
+    for asset in ExportedAsset.all_objects.filter(team_id=team_id):
+        if asset.content_location:
+            default_storage.delete(asset.content_location)
+        asset.delete()
 
 
 def csv_benchmarks(ctx: Context, client, pid: int, team_id: int) -> None:
