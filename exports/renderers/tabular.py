@@ -140,6 +140,10 @@ def _as_datetime(value: Any) -> datetime | None:
 def _write_cell(sheet, row: int, col: int, value: Any, formats: dict) -> None:
     if value is None:
         return
+    if type(value) is str and not (len(value) >= 16 and value[4:5] == "-" and value[10:11] in ("T", " ")):
+        # Most cells are plain strings: skip the timestamp regex unless the shape could match.
+        sheet.write_string(row, col, value[:_XLSX_MAX_STRING])
+        return
     if isinstance(value, bool):
         sheet.write_boolean(row, col, value)
     elif isinstance(value, int | float):
