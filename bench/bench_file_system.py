@@ -157,7 +157,7 @@ def move_row_by_row(folder, new_path: str) -> None:
         for entry in FileSystem.objects.filter(team_id=folder.team_id, path__startswith=old_path + "/").iterator(chunk_size=2000):
             entry.path = new_path + entry.path[len(old_path):]
             entry.depth = path_depth(entry.path)
-            entry.save(update_fields=["path", "depth"])
+            entry.save()  # PostHog saves the whole row
         folder.path, folder.depth = new_path, path_depth(new_path)
         folder.save(update_fields=["path", "depth"])
 
