@@ -7,7 +7,7 @@ serializer context (`results`: insight id → result dict), so serializing never
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.serializers import UserBasicSerializer
@@ -81,6 +81,7 @@ class EventSerializer(serializers.Serializer):
     timestamp = serializers.DateTimeField()
 
 
+@extend_schema_serializer(many=False)  # one page object, even though it answers the list action
 class EventListResponseSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     results = EventSerializer(many=True)

@@ -10,7 +10,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.exceptions import MethodNotAllowed, NotFound, ValidationError
 from rest_framework.response import Response
 
@@ -62,9 +62,9 @@ class QueryViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
     pagination_class = None
     filter_backends = []
 
-    @extend_schema(request=QueryRequestSerializer, responses=PolymorphicProxySerializer(
+    @extend_schema(request=QueryRequestSerializer, responses={200: PolymorphicProxySerializer(
         component_name="QueryResponse", resource_type_field_name=None,
-        serializers=[EventsQueryResponseSerializer, TrendsQueryResponseSerializer]))
+        serializers=[EventsQueryResponseSerializer, TrendsQueryResponseSerializer])})
     def create(self, request, **kwargs):
         serializer = QueryRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -119,8 +119,10 @@ class SoftDeleteMixin:
             return queryset
         return queryset.filter(deleted=False)
 
-    def destroy(self, request, *args, **kwargs):
-        raise MethodNotAllowed(request.method, detail=HARD_DELETE)
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        # No destroy action (so the schema lists no DELETE); say how to delete instead.
+        detail = HARD_DELETE if request.method == "DELETE" else None
+        raise MethodNotAllowed(request.method, detail=detail)
 
 
 def _write_data(validated: dict) -> dict:
@@ -135,7 +137,15 @@ def _write_data(validated: dict) -> dict:
     retrieve=extend_schema(parameters=[OpenApiParameter(
         "refresh", OpenApiTypes.STR, description="`true` recomputes; otherwise a result under 15 minutes old is reused.")]),
 )
-class InsightViewSet(SoftDeleteMixin, TeamScopedViewSetMixin, viewsets.ModelViewSet):
+class InsightViewSet(
+    SoftDeleteMixin,
+    TeamScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     scope_object = "insight"
     queryset = Insight.objects.select_related("team", "created_by", "last_modified_by").prefetch_related(
         "dashboard_tiles__dashboard").order_by("-last_modified_at", "-id")
@@ -169,7 +179,15 @@ class InsightViewSet(SoftDeleteMixin, TeamScopedViewSetMixin, viewsets.ModelView
         serializer.context["results"] = self.results_for(serializer.instance)
 
 
-class DashboardViewSet(SoftDeleteMixin, TeamScopedViewSetMixin, viewsets.ModelViewSet):
+class DashboardViewSet(
+    SoftDeleteMixin,
+    TeamScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     scope_object = "dashboard"
     queryset = Dashboard.objects.select_related("created_by").order_by("-pinned", "name", "id")
     serializer_class = DashboardSerializer

@@ -21,6 +21,9 @@ class ScopePermission(BasePermission):
         key = request.auth
         if not isinstance(key, PersonalAPIKey):
             return True
+        action_map = getattr(view, "action_map", None)
+        if action_map is not None and request.method != "OPTIONS" and request.method.lower() not in action_map:
+            return True  # the view serves no such method: let it answer 405, not a scope error
         required = required_scopes_for(view, getattr(view, "action", None), request.method)
         if not key.scopes:
             return True

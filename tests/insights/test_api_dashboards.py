@@ -20,7 +20,6 @@ ROUTES = [
     Route("post", "/api/projects/{project_id}/dashboards/", "dashboard:write", body={"name": "m"}),
     Route("get", "/api/projects/{project_id}/dashboards/{id}/", "dashboard:read"),
     Route("patch", "/api/projects/{project_id}/dashboards/{id}/", "dashboard:write", body={"name": "renamed"}),
-    Route("delete", "/api/projects/{project_id}/dashboards/{id}/", "dashboard:write"),
 ]
 
 

@@ -21,7 +21,6 @@ ROUTES = [
     Route("post", "/api/projects/{project_id}/insights/", "insight:write", body={"name": "m", "query": QUERY}),
     Route("get", "/api/projects/{project_id}/insights/{id}/", "insight:read"),
     Route("patch", "/api/projects/{project_id}/insights/{id}/", "insight:write", body={"name": "renamed"}),
-    Route("delete", "/api/projects/{project_id}/insights/{id}/", "insight:write"),
 ]
 
 
