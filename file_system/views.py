@@ -114,7 +114,7 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
         parameters=[OpenApiParameter("type", OpenApiTypes.STR, description="Only objects of this type (insight, dashboard).")],
     )
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None,
-            required_scopes=["file_system:write"])
+            required_scopes=["file_system:read"])  # PostHog lists unfiled as a read action (§2)
     def unfiled(self, request, **kwargs):
         # Backfills entries for insights and dashboards that have none (issue #7).
         object_type = request.query_params.get("type", "").replace("\x00", "") or None

@@ -52,8 +52,12 @@ def test_unfiled_anonymous_returns_401(api_client, team):
     assert unfiled(api_client, team).status_code == 401
 
 
-def test_unfiled_with_read_scope_only_returns_403(scoped_client, team):
-    assert unfiled(scoped_client(scopes=["file_system:read"]), team).status_code == 403
+def test_unfiled_with_read_scope_is_allowed_as_posthog_lists_it(scoped_client, team):
+    assert unfiled(scoped_client(scopes=["file_system:read"]), team).json() == {"count": 0}
+
+
+def test_unfiled_with_unrelated_scope_returns_403(scoped_client, team):
+    assert unfiled(scoped_client(scopes=["insight:write"]), team).status_code == 403
 
 
 def test_unfiled_with_write_scope_is_allowed(scoped_client, team):
