@@ -124,6 +124,12 @@ STORAGES = {
     "default": {"BACKEND": os.environ.get("STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# S3-compatible storage for exports (STORAGE_BACKEND=storages.backends.s3.S3Storage, plus `pip install boto3`):
+# django-storages reads these settings; each comes from the environment variable of the same name.
+for _name in ("AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL", "AWS_S3_REGION_NAME", "AWS_ACCESS_KEY_ID",
+              "AWS_SECRET_ACCESS_KEY", "AWS_LOCATION"):
+    if os.environ.get(_name):
+        globals()[_name] = os.environ[_name]
 # Static files are served from the installed apps directly, so no collectstatic step is needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
