@@ -55,3 +55,10 @@ def scoped_client(user):
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Stored files (export content) go to a per-test folder, never into the data dir."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT

@@ -1,9 +1,0 @@
-"""Exports write files: each test gets its own MEDIA_ROOT."""
-
-import pytest
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
