@@ -2,17 +2,9 @@
 
 import factory
 
-from event_definitions.models import EventDefinition
 from schemas.models import EventSchema, SchemaPropertyGroup, SchemaPropertyGroupProperty
+from tests.event_definitions.factories import EventDefinitionFactory as SchemaDefinitionFactory  # noqa: F401
 from tests.factories import ProjectFactory
-
-
-class SchemaDefinitionFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = EventDefinition
-
-    team = factory.SubFactory(ProjectFactory)
-    name = factory.Sequence(lambda n: f"event_{n}")
 
 
 class SchemaPropertyGroupFactory(factory.django.DjangoModelFactory):
