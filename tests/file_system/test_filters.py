@@ -140,7 +140,8 @@ def explain(queryset) -> str:
 
 def test_count_below_folder_uses_path_index(seeded):
     plan = explain(descendants_of(team=seeded, path="Folder7").values("pk"))
-    assert "file_system_team_path_c" in plan and "Index Cond" in plan and ">= 'Folder7/'" in plan
+    # Either C-collated path index serves the range; which one the planner picks varies with statistics.
+    assert "_path_c" in plan and "Index Cond" in plan and ">= 'Folder7/'" in plan
     assert "Seq Scan" not in plan
 
 
