@@ -1,9 +1,7 @@
-from rest_framework.routers import DefaultRouter
-
 from accounts.views import PersonalAPIKeyViewSet, ProjectViewSet, UserViewSet
+from posthog_core.routers import OptionalSlashRouter
 
-router = DefaultRouter(trailing_slash="/?")
-router.include_root_view = False
+router = OptionalSlashRouter()
 router.register("users", UserViewSet, basename="user")
 router.register("projects", ProjectViewSet, basename="project")
 router.register("personal_api_keys", PersonalAPIKeyViewSet, basename="personal_api_key")

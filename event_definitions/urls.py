@@ -1,9 +1,7 @@
-from rest_framework.routers import DefaultRouter
-
 from event_definitions.views import EventDefinitionViewSet
+from posthog_core.routers import OptionalSlashRouter
 
-project_router = DefaultRouter(trailing_slash="/?")
-project_router.include_root_view = False
+project_router = OptionalSlashRouter()
 project_router.register("event_definitions", EventDefinitionViewSet, basename="event_definition")
 
 urlpatterns = project_router.urls

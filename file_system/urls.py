@@ -1,12 +1,11 @@
 import os
 
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
 from file_system.views import FileSystemShortcutViewSet, FileSystemViewSet
+from posthog_core.routers import OptionalSlashRouter
 
-project_router = DefaultRouter(trailing_slash="/?")
-project_router.include_root_view = False
+project_router = OptionalSlashRouter()
 project_router.register("file_system", FileSystemViewSet, basename="file_system")
 project_router.register("file_system_shortcut", FileSystemShortcutViewSet, basename="file_system_shortcut")
 

@@ -5,8 +5,7 @@ import os
 from importlib import import_module
 
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path, re_path
-from django.urls.resolvers import RegexPattern
+from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -17,30 +16,11 @@ from posthog_core import views
 PROJECT_APPS = ["activity_logs", "schemas", "event_definitions", "file_system", "insights", "exports"]
 
 
-def optional_trailing_slash(patterns: list) -> list:
-    """Make a router's closing slash optional, as PostHog's URLs are (§1.1).
-
-    NOTE: DRF ≥ 3.15 turns `DefaultRouter(trailing_slash="/?")` into a plain `/`, so the apps'
-    routers alone would 404 `/api/users/@me`. Rewriting the compiled patterns here fixes every
-    app at once; patterns that do not end in `/$` (path() routes, format suffixes) are kept.
-    """
-    rewritten = []
-    for entry in patterns:
-        if isinstance(entry, URLPattern) and isinstance(entry.pattern, RegexPattern):
-            regex = entry.pattern._regex
-            if regex.endswith("/$"):
-                entry = re_path(regex[:-2] + "/?$", entry.callback, entry.default_args, entry.pattern.name)
-        elif isinstance(entry, URLResolver):
-            entry.url_patterns[:] = optional_trailing_slash(entry.url_patterns)
-        rewritten.append(entry)
-    return rewritten
-
-
 def project_urls():
     patterns = []
     for app in PROJECT_APPS:
         patterns += import_module(f"{app}.urls").urlpatterns
-    return optional_trailing_slash(patterns)
+    return patterns
 
 
 urlpatterns = [
@@ -56,7 +36,7 @@ urlpatterns = [
     ),
     path("api/projects/<str:project_id>/", include(project_urls())),
     path("api/environments/<str:project_id>/", include(project_urls())),
-    path("api/", include(optional_trailing_slash(import_module("accounts.urls").urlpatterns))),
+    path("api/", include("accounts.urls")),
     path("api-auth/", include("rest_framework.urls")),
     path("admin/", admin.site.urls),
     *import_module("ingestion.urls").root_urlpatterns,

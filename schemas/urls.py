@@ -1,5 +1,4 @@
-from rest_framework.routers import DefaultRouter
-
+from posthog_core.routers import OptionalSlashRouter
 from schemas.views import (
     EventSchemaCodeViewSet,
     EventSchemaViewSet,
@@ -7,8 +6,7 @@ from schemas.views import (
     SchemaPropertyGroupViewSet,
 )
 
-project_router = DefaultRouter(trailing_slash="/?")
-project_router.include_root_view = False
+project_router = OptionalSlashRouter()
 project_router.register("schema_property_groups", SchemaPropertyGroupViewSet, basename="schema_property_group")
 project_router.register("event_schemas", EventSchemaViewSet, basename="event_schema")
 project_router.register("rejected_events", RejectedEventViewSet, basename="rejected_event")
