@@ -6,11 +6,11 @@ from django.urls import include, path
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import BaseThrottle
 
 from activity_logs.models import ActivityLog
 from activity_logs.serializers import ActivityLogSerializer
+from posthog_core.routers import OptionalSlashRouter
 from posthog_core.urls import urlpatterns as real_urlpatterns
 from posthog_core.viewsets import TeamScopedViewSetMixin
 
@@ -45,8 +45,7 @@ class ProbeViewSet(TeamScopedViewSetMixin, mixins.ListModelMixin, viewsets.Gener
         raise RuntimeError("boom")
 
 
-router = DefaultRouter(trailing_slash="/?")
-router.include_root_view = False
+router = OptionalSlashRouter()
 router.register("probe", ProbeViewSet, basename="probe")
 
 urlpatterns = [path("api/projects/<str:project_id>/", include(router.urls)), *real_urlpatterns]
