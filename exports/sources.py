@@ -193,12 +193,9 @@ def path_rows(*, team: Project, user: User | None, auth: Any, raw_path: str, cou
             page = [data]
         if not page:
             return
-        for row in page:
-            if counter.count >= counter.limit:
-                counter.truncated = True
-                return
-            counter.count += 1
-            yield row
+        yield from counter.cap(page)
+        if counter.truncated:
+            return
         try:
             target = export_next_parse(url=data.get("next") if isinstance(data, dict) else None, team=team, user=user)
         except ValidationError as error:
