@@ -111,6 +111,16 @@ class EventViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
                          "event": event.event, "timestamp": event.timestamp.isoformat()})
 
 
+class NoDestroyViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Every action but destroy: insights and dashboards are deleted by PATCH (soft delete)."""
+
+
 class SoftDeleteMixin:
     """Live objects for reads; updates also reach soft-deleted ones so `deleted: false` restores."""
 
@@ -137,15 +147,7 @@ def _write_data(validated: dict) -> dict:
     retrieve=extend_schema(parameters=[OpenApiParameter(
         "refresh", OpenApiTypes.STR, description="`true` recomputes; otherwise a result under 15 minutes old is reused.")]),
 )
-class InsightViewSet(
-    SoftDeleteMixin,
-    TeamScopedViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class InsightViewSet(SoftDeleteMixin, TeamScopedViewSetMixin, NoDestroyViewSet):
     scope_object = "insight"
     queryset = Insight.objects.select_related("team", "created_by", "last_modified_by").prefetch_related(
         "dashboard_tiles__dashboard").order_by("-last_modified_at", "-id")
@@ -179,15 +181,7 @@ class InsightViewSet(
         serializer.context["results"] = self.results_for(serializer.instance)
 
 
-class DashboardViewSet(
-    SoftDeleteMixin,
-    TeamScopedViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class DashboardViewSet(SoftDeleteMixin, TeamScopedViewSetMixin, NoDestroyViewSet):
     scope_object = "dashboard"
     queryset = Dashboard.objects.select_related("created_by").order_by("-pinned", "name", "id")
     serializer_class = DashboardSerializer
