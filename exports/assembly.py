@@ -11,6 +11,7 @@ from typing import IO, Any
 from rest_framework.exceptions import ValidationError
 
 from exports.copy_csv import events_csv_copy
+from exports.copy_path import events_path_csv_copy
 from exports.models import ExportedAsset
 from exports.renderers import Section, Table
 from exports.sources import (
@@ -62,14 +63,20 @@ class ExportSource:
         return self._capped(result_table(unwrap_result(self._query_result(query)), self.columns))
 
     def copy_csv(self, out: IO[bytes]) -> bool:
-        """CSV of a plain-column EventsQuery written by PostgreSQL's COPY; False when not applicable."""
+        """CSV of a plain-column EventsQuery, or of a path to the events list, written by PostgreSQL's
+        COPY; False when not applicable."""
         asset, query = self.asset, self.context.get("source")
-        if asset.insight is not None or asset.dashboard is not None or "path" in self.context:
+        if asset.insight is not None or asset.dashboard is not None:
             return False
-        if not isinstance(query, dict):
+        if "path" in self.context:
+            written = events_path_csv_copy(team=asset.team, user=asset.created_by, auth=self.auth,
+                                           raw_path=self.context["path"], columns=self.columns, out=out,
+                                           row_limit=self.counter.limit)
+        elif isinstance(query, dict):
+            written = events_csv_copy(team=asset.team, query=query, columns=self.columns, out=out,
+                                      row_limit=self.counter.limit)
+        else:
             return False
-        written = events_csv_copy(team=asset.team, query=query, columns=self.columns, out=out,
-                                  row_limit=self.counter.limit)
         if written is None:
             return False
         self.counter.count, self.counter.truncated = written

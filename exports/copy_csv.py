@@ -76,19 +76,29 @@ def events_csv_copy(*, team: Project, query: dict, columns: list[str] | None, ou
                                   until=until, until_inclusive=False)
     cells, params = _cells(wanted, zone.key)
     order, order_params = _order(spec)
-    sql = (f"COPY (SELECT {cells} FROM {compiler.TABLE} WHERE {where.text} ORDER BY {order} LIMIT %s) "
+    written = copy_csv_rows(cells=compiler.Sql(cells, params), where=where,
+                            order=compiler.Sql(order, order_params), columns=wanted, out=out, row_limit=row_limit)
+    if written is not None:
+        query_log_record(team=team, event_names=[spec.event] if spec.event else [], source="export")
+    return written
+
+
+def copy_csv_rows(*, cells: compiler.Sql, where: compiler.Sql, order: compiler.Sql, columns: list[str],
+                  out: IO[bytes], row_limit: int) -> tuple[int, bool] | None:
+    """The header row, then `COPY (SELECT cells ... WHERE ... ORDER BY ... LIMIT row_limit)` as CSV;
+    (rows, truncated), or None (and nothing written) when a cell raised its deliberate data error."""
+    sql = (f"COPY (SELECT {cells.text} FROM {compiler.TABLE} WHERE {where.text} ORDER BY {order.text} LIMIT %s) "
            "TO STDOUT WITH CSV")
     start = out.tell()
     header = io.StringIO()
-    csv.writer(header).writerow([header_label(column) for column in wanted])
+    csv.writer(header).writerow([header_label(column) for column in columns])
     out.write(header.getvalue().encode())
     try:
-        count = _copy(sql, [*params, *where.params, *order_params, row_limit], out)
+        count = _copy(sql, [*cells.params, *where.params, *order.params, row_limit], out)
     except _ObjectValue:
         out.seek(start)
         out.truncate()
         return None
-    query_log_record(team=team, event_names=[spec.event] if spec.event else [], source="export")
     return count, count >= row_limit and _has_more(where, row_limit)
 
 
@@ -100,17 +110,23 @@ def _copy(sql: str, params: list, out: IO[bytes]) -> int:
                 for block in copy:
                     out.write(block)
             return cursor.cursor.rowcount
-    except psycopg.errors.DivisionByZero as error:
+    except psycopg.errors.DataError as error:
+        # Division by zero (an object value) or a number out of float range: the streamed path renders it.
         raise _ObjectValue() from error
 
 
-def _cells(columns: list[str], zone: str) -> tuple[str, list]:
+def iso_timestamp_cell(zone: str) -> str:
+    """SQL text of `timestamp` as Python's isoformat() in `zone` (a name checked by _ZONE_NAME)."""
     local = _LOCAL.format(zone=zone)
     offset = "'+00:00'" if zone == "UTC" else _OFFSET.format(local=local)
+    return _ISO_TIMESTAMP.format(local=local, offset=offset)
+
+
+def _cells(columns: list[str], zone: str) -> tuple[str, list]:
     cells, params = [], []
     for column in columns:
         if column == "timestamp":
-            cells.append(_ISO_TIMESTAMP.format(local=local, offset=offset))
+            cells.append(iso_timestamp_cell(zone))
         elif column.startswith("properties."):
             cells.append(_PROPERTY)
             params += [column.removeprefix("properties.")] * 3

@@ -186,7 +186,7 @@ def path_rows(*, team: Project, user: User | None, auth: Any, raw_path: str, cou
     if not any(key == "limit" for key, _ in target.query):
         target.query.append(("limit", str(min(PATH_PAGE_SIZE, counter.limit + 1))))
     while target is not None:
-        data = _get_in_process(target, user, auth)
+        data = get_in_process(target, user, auth)
         page = unwrap_result(data)
         page = page.get("results") if isinstance(page, dict) and "columns" in page else page
         if not isinstance(page, list):
@@ -214,7 +214,7 @@ def _response_data(response) -> Any:
         return None
 
 
-def _get_in_process(target: ExportPath, user: User | None, auth: Any) -> Any:
+def get_in_process(target: ExportPath, user: User | None, auth: Any) -> Any:
     request = RequestFactory().get(target.path, data=target.query)
     # The in-process request has no real host; `next` links are built on this one and checked.
     request.get_host = lambda: INTERNAL_HOST
