@@ -69,7 +69,7 @@ class QueryViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
         serializer = QueryRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return json_response(services.query_execute(team=self.team, query=serializer.validated_data["query"],
-                                                    user=request.user))
+                                                    user=request.user, embed_json=True))
 
 
 @extend_schema_view(list=extend_schema(responses=EventListResponseSerializer, parameters=[

@@ -258,3 +258,17 @@ def test_query_json_nested_near_the_parser_limit_returns_400(session_client, tea
 
     assert response.status_code == 400
     assert response.json()["code"] in ("parse_error", "unknown_field")
+
+
+def test_query_events_star_rows_carry_stored_properties_as_json(session_client, team):
+    event = make_event(team, "nested", NOW - timedelta(minutes=1), "u9", n=2**70, obj={"a": [1, "two", None]},
+                       quote='say "hi" \\ bye')
+
+    body = session_client.post(query_url(team), {"query": {"kind": "EventsQuery", "select": ["*", "properties.obj"]}},
+                               format="json").json()
+
+    assert body["results"] == [[
+        {"uuid": str(event.uuid), "event": "nested", "distinct_id": "u9", "timestamp": event.timestamp.isoformat(),
+         "properties": {"n": 2**70, "obj": {"a": [1, "two", None]}, "quote": 'say "hi" \\ bye'}},
+        {"a": [1, "two", None]},
+    ]]

@@ -178,3 +178,15 @@ def test_events_query_stream_yields_every_row_in_column_order_up_to_the_limit(te
         "kind": "EventsQuery", "select": ["properties.n", "event"], "after": "-1d", "limit": 1}}, row_limit=4)
 
     assert (columns, list(rows)) == (["properties.n", "event"], [[0, "s"], [1, "s"], [2, "s"], [3, "s"]])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_query_log_row_is_committed_without_relaxing_durability_for_later_statements(team):
+    from django.db import connection
+
+    query_execute(team=team, query={"kind": "TrendsQuery", "series": [{"event": "a"}]})
+
+    assert list(QueryLog.objects.filter(team=team).values_list("event_names", flat=True)) == [["a"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
