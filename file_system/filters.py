@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Lower
 
-from file_system.models import FOLDER, FileSystem, FileSystemViewLog, path_below
+from file_system.models import FOLDER, FileSystem, FileSystemViewLog, path_below, path_is
 from file_system.search import search_filter
 
 PLAIN_ORDERINGS = frozenset({"path", "-path", "created_at", "-created_at"})
@@ -23,7 +23,7 @@ def _as_int(raw) -> int | None:
 
 class FileSystemFilterSet(django_filters.FilterSet):
     depth = django_filters.CharFilter(method="filter_depth", help_text="Only entries at this depth (ignored unless an integer).")
-    path = django_filters.CharFilter(field_name="path", help_text="Only the entry at exactly this path.")
+    path = django_filters.CharFilter(method="filter_path", help_text="Only the entry at exactly this path.")
     parent = django_filters.CharFilter(method="filter_parent", help_text="Every entry below this folder path (add `depth` for direct children).")
     type = django_filters.CharFilter(field_name="type", help_text="Only this type.")
     not_type = django_filters.CharFilter(field_name="type", exclude=True, help_text="Every type but this one.")
@@ -45,6 +45,9 @@ class FileSystemFilterSet(django_filters.FilterSet):
     def filter_depth(self, queryset, name, value):
         depth = _as_int(value)
         return queryset if depth is None else queryset.filter(depth=depth)
+
+    def filter_path(self, queryset, name, value):
+        return queryset.filter(path_is(value))
 
     def filter_parent(self, queryset, name, value):
         parent = value.rstrip("/")

@@ -7,7 +7,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Collate, Upper
-from django.db.models.lookups import StartsWith
+from django.db.models.lookups import Exact, In, StartsWith
 from django.utils import timezone
 
 from posthog_core.utils import uuid7
@@ -35,6 +35,16 @@ def path_below(folder: str) -> StartsWith:
     return StartsWith(path_c(), folder + "/")
 
 
+def path_is(path: str) -> Exact:
+    """`path = %s` in the form the path indexes serve (a plain `path = %s` compares in the
+    database collation, which no path index has, and scans the table)."""
+    return Exact(path_c(), path)
+
+
+def path_in(paths: list[str]) -> In:
+    return In(path_c(), paths)
+
+
 class FileSystem(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     # No single-column index: (team, path) leads with team and serves the same lookups.
@@ -54,9 +64,12 @@ class FileSystem(models.Model):
     class Meta:
         indexes = [
             # Byte-ordered ("C") path keys whatever the database collation is: `path COLLATE "C" LIKE
-            # 'prefix/%'` (see path_below) becomes a range scan, and the same index returns rows in
-            # (depth, path) order for count/'s first entries without a sort.
-            models.Index(F("team"), Collate(F("path"), "C"), name="file_system_team_path_c"),
+            # 'prefix/%'` (see path_below) becomes a range scan, and the index returns rows in
+            # (depth, path) order for count/'s first entries without a sort. Without `depth`, the
+            # planner skips through the few distinct depths (PostgreSQL 18 skip scan), so the same
+            # index serves subtree ranges and exact paths (path_is) too.
+            # NOTE: no separate (team, path) index: a move rewrites `path` in every descendant, so
+            # each index on it is one more insert per moved entry.
             models.Index(F("team"), F("depth"), Collate(F("path"), "C"), name="file_system_team_depth_path_c"),
             models.Index(fields=["team", "type", "ref"], name="file_system_team_type_ref"),
             # Django's icontains compiles to UPPER(col) LIKE UPPER(%s): index that expression.

@@ -16,7 +16,7 @@ from django.db.models import Count, Subquery
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from file_system.models import FOLDER, FileSystem, FileSystemViewLog, path_below, path_c
+from file_system.models import FOLDER, FileSystem, FileSystemViewLog, path_below, path_c, path_in
 from file_system.paths import (
     MAX_PATH_LENGTH,
     path_ancestors,
@@ -56,12 +56,17 @@ def descendants_of(*, team: Project, path: str):
     return FileSystem.objects.filter(path_below(path), team=team)
 
 
+def entries_at(*, team: Project, paths: list[str]):
+    """Entries at exactly these paths (an index lookup, see path_is)."""
+    return FileSystem.objects.filter(path_in(paths), team=team)
+
+
 def file_system_ensure_parents(*, team: Project, user: User | None, path: str) -> None:
     """Create a `folder` for every ancestor of `path` that has no entry at exactly that path."""
     ancestors = path_ancestors(path)
     if not ancestors:
         return
-    existing = set(FileSystem.objects.filter(team=team, path__in=ancestors).values_list("path", flat=True))
+    existing = set(entries_at(team=team, paths=ancestors).values_list("path", flat=True))
     missing = [
         FileSystem(team=team, path=ancestor, depth=depth, type=FOLDER, shortcut=False, created_by=user)
         for depth, ancestor in enumerate(ancestors, start=1)
@@ -146,8 +151,15 @@ def _move_root(*, entry: FileSystem, new_path: str) -> FileSystem:
 
 def _merge_moving_folders(*, team: Project, old_path: str, new_path: str) -> None:
     """Delete moving sub-folders whose destination is already a folder: their contents merge."""
+    # Only a folder already below the destination can collide. A move to a new place (the usual
+    # case) has none, and asking costs one probe of the path index instead of a join.
+    waiting = FileSystem.objects.filter(path_below(new_path), team=team, type=FOLDER, shortcut=False)
+    if not waiting.exclude(path_below(old_path)).exists():
+        return
     table = FileSystem._meta.db_table
     with connection.cursor() as cursor:
+        # The destination range on `existing` keeps the join to the destination's folders instead
+        # of every folder of the project.
         cursor.execute(
             f"""DELETE FROM {table} AS moving
                 WHERE moving.team_id = %(team)s AND moving.path COLLATE "C" LIKE %(pattern)s
@@ -155,9 +167,13 @@ def _merge_moving_folders(*, team: Project, old_path: str, new_path: str) -> Non
                   AND EXISTS (SELECT 1 FROM {table} AS existing
                               WHERE existing.team_id = %(team)s AND existing.type = %(folder)s
                                 AND existing.shortcut = false
+                                AND existing.path COLLATE "C" LIKE %(new_pattern)s
                                 AND existing.path COLLATE "C" NOT LIKE %(pattern)s
                                 AND existing.path = %(new)s || substr(moving.path, %(cut)s))""",
-            {"team": team.pk, "pattern": _like_prefix(old_path), "folder": FOLDER, "new": new_path, "cut": len(old_path) + 1},
+            {
+                "team": team.pk, "pattern": _like_prefix(old_path), "new_pattern": _like_prefix(new_path),
+                "folder": FOLDER, "new": new_path, "cut": len(old_path) + 1,
+            },
         )
 
 

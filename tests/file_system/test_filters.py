@@ -6,7 +6,7 @@ from django.test import RequestFactory
 
 from file_system.filters import FileSystemFilterSet
 from file_system.models import FileSystem, path_c
-from file_system.services import descendants_of
+from file_system.services import descendants_of, entries_at
 from tests.factories import UserFactory
 from tests.file_system.factories import FileSystemFactory
 
@@ -153,6 +153,21 @@ def test_parent_listing_with_depth_uses_a_path_range_index(user, seeded):
     )
     plan = explain(filterset.qs[:100])
     assert "Index Cond" in plan and ">= 'Folder7/'" in plan
+    assert "Seq Scan" not in plan
+
+
+def test_exact_path_filter_uses_path_index(user, seeded):
+    request = RequestFactory().get("/")
+    request.user = user
+    filterset = FileSystemFilterSet({"path": "Folder7/sub 0/item 357"}, queryset=FileSystem.objects.filter(team=seeded), request=request)
+    plan = explain(filterset.qs[:100])
+    assert "Index Cond" in plan and "= 'Folder7/sub 0/item 357'" in plan
+    assert "Seq Scan" not in plan
+
+
+def test_parent_folder_lookup_uses_path_index(seeded):
+    plan = explain(entries_at(team=seeded, paths=["Folder7", "Folder7/sub 0"]).values("path"))
+    assert "Index Cond" in plan and "Folder7/sub 0" in plan
     assert "Seq Scan" not in plan
 
 

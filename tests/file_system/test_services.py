@@ -104,6 +104,15 @@ class QueryRecorder:
         return execute(sql, params, many, context)
 
 
+def test_move_to_a_new_place_runs_no_merge_delete(team, user):
+    folder = file_system_create(team=team, user=user, path="Old", type="folder")
+    file_system_create(team=team, user=user, path="Old/sub/file", type="doc")
+    file_system_create(team=team, user=user, path="Elsewhere/other/file", type="doc")
+    with connection.execute_wrapper(recorder := QueryRecorder()):
+        file_system_move(entry=folder, new_path="Elsewhere/Old", user=user)
+    assert [sql for sql in recorder.queries if sql.startswith("DELETE")] == []
+
+
 def test_move_folder_into_existing_folder_merges(team, user):
     folder = file_system_create(team=team, user=user, path="A", type="folder")
     file_system_create(team=team, user=user, path="A/sub/x", type="doc")
