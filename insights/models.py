@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import string
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 
@@ -26,6 +27,9 @@ class Insight(models.Model):
     deleted = models.BooleanField(default=False)
     saved = models.BooleanField(default=False)
     favorited = models.BooleanField(default=False)
+    # Normalised names (lowercase, unique, sorted). Kept on the row rather than in event_definitions'
+    # Tag table: that app deletes every Tag no event definition uses.
+    tags = ArrayField(models.CharField(max_length=255), default=list, blank=True)
     created_by = models.ForeignKey("posthog_core.User", on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -64,6 +68,7 @@ class Dashboard(models.Model):
     # `date_from` / `date_to` here override every tile's own date range.
     filters = models.JSONField(default=dict, blank=True)
     deleted = models.BooleanField(default=False)
+    tags = ArrayField(models.CharField(max_length=255), default=list, blank=True)  # as Insight.tags
     created_by = models.ForeignKey("posthog_core.User", on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     last_accessed_at = models.DateTimeField(null=True, blank=True)

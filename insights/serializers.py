@@ -11,10 +11,14 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.serializers import UserBasicSerializer
+from event_definitions.serializers import TagListField
 from insights.dates import check_date
 from insights.models import Dashboard, Insight
 from insights.query_spec import fail, parse_query
 from insights.selectors import regex_check
+
+MAX_TAGS = 100
+TAGS_HELP = "Tag names; stored lowercased, stripped, without duplicates, and answered sorted."
 
 
 def validate_query_json(value, path: list[str]) -> None:
@@ -98,7 +102,7 @@ class InsightSerializer(serializers.ModelSerializer):
     last_modified_by = UserBasicSerializer(read_only=True)
     filters = serializers.SerializerMethodField()
     order = serializers.SerializerMethodField()
-    tags = serializers.SerializerMethodField()
+    tags = TagListField(required=False, max_length=MAX_TAGS, help_text=TAGS_HELP)
     is_sample = serializers.SerializerMethodField()
     result = serializers.SerializerMethodField()
     hasMore = serializers.SerializerMethodField()
@@ -130,6 +134,9 @@ class InsightSerializer(serializers.ModelSerializer):
             validate_query_json(value, [])
         return value
 
+    def validate_tags(self, value: list[str]) -> list[str]:
+        return sorted(value)
+
     def _result(self, insight) -> dict:
         return self.context.get("results", {}).get(insight.pk) or {}
 
@@ -146,10 +153,6 @@ class InsightSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_order(self, insight):
         return None
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_tags(self, insight) -> list:
-        return []
 
     def get_is_sample(self, insight) -> bool:
         return False
@@ -205,7 +208,7 @@ class DashboardBasicSerializer(serializers.ModelSerializer):
     filters = serializers.JSONField(required=False, help_text="`date_from` / `date_to` override every tile's dates.")
     is_shared = serializers.SerializerMethodField()
     creation_mode = serializers.SerializerMethodField()
-    tags = serializers.SerializerMethodField()
+    tags = TagListField(required=False, max_length=MAX_TAGS, help_text=TAGS_HELP)
     _create_in_folder = serializers.CharField(required=False, write_only=True, allow_blank=True, max_length=4000)
 
     class Meta:
@@ -215,6 +218,9 @@ class DashboardBasicSerializer(serializers.ModelSerializer):
             "deleted", "creation_mode", "filters", "tags", "team_id", "_create_in_folder",
         ]
         read_only_fields = ["id", "created_at", "last_accessed_at", "team_id"]
+
+    def validate_tags(self, value: list[str]) -> list[str]:
+        return sorted(value)
 
     def validate_filters(self, value):
         if value is None:
@@ -234,9 +240,6 @@ class DashboardBasicSerializer(serializers.ModelSerializer):
     def get_creation_mode(self, dashboard) -> str:
         return "default"
 
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_tags(self, dashboard) -> list:
-        return []
 
 
 class DashboardSerializer(DashboardBasicSerializer):

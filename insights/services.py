@@ -15,6 +15,7 @@ from rest_framework.exceptions import ValidationError
 from event_definitions.models import QueryLog
 from event_definitions.services import query_log_record
 from insights import filing
+from insights.activity import activity_created, activity_snapshot, activity_updated
 from insights.models import Dashboard, DashboardTile, Insight
 from insights.query_spec import EventsQuerySpec, TrendsQuerySpec, parse_query, unwrap
 from insights.selectors import events_query_rows, events_query_run, trends_query_run
@@ -177,6 +178,7 @@ def insight_create(*, team: Project, user, data: dict) -> Insight:
             _tiles_set(insight=insight, dashboards=dashboards)
         if not insight.deleted:
             filing.file_entry_create(obj=insight, user=user, folder=folder)
+        activity_created(obj=insight, user=user)
     return insight
 
 
@@ -193,10 +195,11 @@ def insight_update(*, insight: Insight, user, data: dict) -> Insight:
     """Apply validated fields; a changed query drops nothing but the cache key no longer matches,
     so the next read recomputes. Renames, soft-deletes and restores follow in the project tree."""
     data = dict(data)
-    dashboards = data.pop("dashboards", None)
-    data.pop("_create_in_folder", None)
     was_deleted, old_name = insight.deleted, str(insight)
     with transaction.atomic():
+        before = activity_snapshot(obj=insight, data=data)
+        dashboards = data.pop("dashboards", None)
+        data.pop("_create_in_folder", None)
         for field, value in data.items():
             setattr(insight, field, value)
         insight.last_modified_at, insight.last_modified_by = timezone.now(), user
@@ -204,6 +207,7 @@ def insight_update(*, insight: Insight, user, data: dict) -> Insight:
         if dashboards is not None:
             _tiles_set(insight=insight, dashboards=dashboards)
         _sync_file_entry(obj=insight, user=user, was_deleted=was_deleted, old_name=old_name)
+        activity_updated(obj=insight, user=user, before=before)
     return insight
 
 
@@ -230,6 +234,7 @@ def dashboard_create(*, team: Project, user, data: dict) -> Dashboard:
         dashboard = Dashboard.objects.create(team=team, created_by=user, **data)
         if not dashboard.deleted:
             filing.file_entry_create(obj=dashboard, user=user, folder=folder)
+        activity_created(obj=dashboard, user=user)
     return dashboard
 
 
@@ -239,10 +244,12 @@ def dashboard_update(*, dashboard: Dashboard, user, data: dict) -> Dashboard:
     data.pop("_create_in_folder", None)
     was_deleted, old_name = dashboard.deleted, str(dashboard)
     with transaction.atomic():
+        before = activity_snapshot(obj=dashboard, data=data)
         for field, value in data.items():
             setattr(dashboard, field, value)
         dashboard.save()
         if tiles:
             _tiles_update(dashboard=dashboard, tiles=tiles)
         _sync_file_entry(obj=dashboard, user=user, was_deleted=was_deleted, old_name=old_name)
+        activity_updated(obj=dashboard, user=user, before=before)
     return dashboard
