@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import F, Func, Q, Value
-from django.db.models.functions import Collate, Upper
-from django.db.models.lookups import Exact, In, StartsWith
+from django.db.models import Case, F, Func, Q, Value, When
+from django.db.models.functions import Collate, StrIndex, Upper
+from django.db.models.lookups import Exact, GreaterThan, In, StartsWith
 from django.utils import timezone
 
 from posthog_core.utils import uuid7
@@ -23,7 +23,12 @@ def _last_segment_expression():
     """SQL for the unescaped last segment of `path`; kept in the `name` column by PostgreSQL itself,
     so raw COPY seeding and set-based moves keep it right without application code."""
     last = Func(F("path"), Value(_PARENT_PREFIX_RE), Value(""), function="regexp_replace")
-    return Func(last, Value(_UNESCAPE_RE), Value(r"\1"), Value("g"), function="regexp_replace")
+    escaped = Func(last, Value(_UNESCAPE_RE), Value(r"\1"), Value("g"), function="regexp_replace")
+    # A move recomputes this for every entry it rewrites. Most paths hold no backslash at all, and
+    # then the name is simply what follows the last `/`: split_part costs a fraction of the regexes.
+    plain = Func(F("path"), Value("/"), Value(-1), function="split_part", output_field=models.TextField())
+    has_escape = GreaterThan(StrIndex(F("path"), Value("\\")), 0)
+    return Case(When(has_escape, then=escaped), default=plain, output_field=models.TextField())
 
 
 def path_c() -> Collate:

@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 
 from file_system import services
 from file_system.models import FileSystem
-from file_system.paths import path_depth, path_join
+from file_system.paths import path_depth, path_join, path_name
 from file_system.services import (
     file_system_count,
     file_system_create,
@@ -57,6 +57,15 @@ def test_name_column_holds_unescaped_last_segment(team, user):
     entry = file_system_create(team=team, user=user, path="Banana/go\\/revenue", type="doc")
     entry.refresh_from_db()
     assert entry.name == "go/revenue"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(alphabet=st.sampled_from("ab/\\"), min_size=1, max_size=5), min_size=1, max_size=6))
+def test_name_column_matches_path_name_with_and_without_escapes(team, parts):
+    path = path_join(parts)
+    entry = FileSystemFactory(team=team, path=path)
+    entry.refresh_from_db()
+    assert entry.name == path_name(path) == parts[-1]
 
 
 @pytest.mark.django_db(transaction=True)
