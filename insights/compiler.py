@@ -100,21 +100,54 @@ def trends_series_sql(*, series: SeriesSpec, where: Sql, interval: str, timezone
                params)
 
 
+# Maths whose value over several groups follows from the groups' values: "Other" can be folded
+# from per-value rows. Unique users and averages cannot (a user in two values counts once).
+FOLDS = {"total": "sum", "sum": "sum", "min": "min", "max": "max"}
+
+
 def trends_breakdown_sql(*, series: SeriesSpec, where: Sql, interval: str, timezone: str, breakdown: str,
                          limit: int) -> Sql:
     """Rows of (bucket, breakdown value, rank, value): the top `limit` values by the series' math over
-    the whole range keep their rank; everything else is folded into OTHER_MARKER with rank NULL.
+    the whole range keep their rank; everything else is folded into OTHER_MARKER with rank NULL."""
+    if series.math in FOLDS:
+        return _breakdown_one_pass_sql(series=series, where=where, interval=interval, timezone=timezone,
+                                       breakdown=breakdown, limit=limit)
+    return _breakdown_two_pass_sql(series=series, where=where, interval=interval, timezone=timezone,
+                                   breakdown=breakdown, limit=limit)
 
-    The aggregate is recomputed over the folded rows (not summed), so unique users in "Other" are
-    not double counted.
-    """
+
+def _breakdown_base(*, series: SeriesSpec, where: Sql, interval: str, timezone: str, breakdown: str) -> Sql:
     bucket = bucket_expression(interval, timezone)
     number = numeric_expression(series.math_property) if series.math_property else Sql("NULL::numeric", [])
-    aggregate = AGGREGATES[series.math]
-    sql = Sql("WITH base AS MATERIALIZED (SELECT ")
-    sql.add(f"{bucket.text} AS bucket, ", *bucket.params)
+    sql = Sql(f"SELECT {bucket.text} AS bucket, ", bucket.params.copy())
     sql.add("COALESCE(properties ->> %s, %s) AS bv, distinct_id, ", breakdown, NULL_MARKER)
-    sql.add(f"{number.text} AS num FROM {TABLE} WHERE {where.text}), ", *number.params, *where.params)
+    return sql.add(f"{number.text} AS num FROM {TABLE} WHERE {where.text}", *number.params, *where.params)
+
+
+def _breakdown_one_pass_sql(*, series: SeriesSpec, where: Sql, interval: str, timezone: str, breakdown: str,
+                            limit: int) -> Sql:
+    """One scan of the events: GROUPING SETS gives each value's per-bucket figure and its whole-range
+    figure (the rank) together; "Other" is the fold (sum, min or max) of the per-bucket figures."""
+    base = _breakdown_base(series=series, where=where, interval=interval, timezone=timezone, breakdown=breakdown)
+    aggregate, fold = AGGREGATES[series.math], FOLDS[series.math]
+    sql = Sql(f"WITH grouped AS (SELECT bucket, bv, {aggregate} AS value, GROUPING(bucket) AS whole "
+              f"FROM ({base.text}) AS base GROUP BY GROUPING SETS ((bv, bucket), (bv))), ", base.params.copy())
+    sql.add("ranked AS (SELECT bv, row_number() OVER (ORDER BY value DESC NULLS LAST, bv) AS rank "
+            "FROM grouped WHERE whole = 1) ")
+    sql.add("SELECT grouped.bucket, CASE WHEN ranked.rank <= %s THEN grouped.bv ELSE %s END, "
+            f"CASE WHEN ranked.rank <= %s THEN ranked.rank END, {fold}(grouped.value) "
+            "FROM grouped JOIN ranked ON ranked.bv = grouped.bv WHERE grouped.whole = 0 GROUP BY 1, 2, 3",
+            limit, OTHER_MARKER, limit)
+    return sql
+
+
+def _breakdown_two_pass_sql(*, series: SeriesSpec, where: Sql, interval: str, timezone: str, breakdown: str,
+                            limit: int) -> Sql:
+    """The rows are kept (materialized) and aggregated twice: once to rank the values, once per
+    bucket with the rest folded into "Other", so unique users in "Other" are not double counted."""
+    base = _breakdown_base(series=series, where=where, interval=interval, timezone=timezone, breakdown=breakdown)
+    aggregate = AGGREGATES[series.math]
+    sql = Sql(f"WITH base AS MATERIALIZED ({base.text}), ", base.params.copy())
     sql.add(f"top AS (SELECT bv, row_number() OVER (ORDER BY {aggregate} DESC NULLS LAST, bv) AS rank "
             "FROM base GROUP BY bv ORDER BY rank LIMIT %s) ", limit)
     sql.add(f"SELECT base.bucket, COALESCE(top.bv, %s), top.rank, {aggregate} AS value "

@@ -108,6 +108,29 @@ def test_trends_breakdown_folds_the_rest_into_other(team):
     assert results[-1]["label"] == "$pageview - Other"
 
 
+@pytest.mark.parametrize(("math", "combine"), [("sum", sum), ("min", min), ("max", max),
+                                               ("avg", lambda values: sum(values) / len(values))])
+def test_trends_breakdown_property_math_ranks_and_folds_other_per_day(team, math, combine):
+    rows = [r for r in seeded(team) if r[0].date() >= date(2024, 3, 8)]
+    by_value = {}
+    for _, _, plan, amount in rows:
+        by_value.setdefault(plan or "$$_posthog_breakdown_null_$$", []).append(amount)
+    top = sorted(by_value, key=lambda value: (-combine(by_value[value]), value))[:2]
+    days = [date(2024, 3, 8) + timedelta(days=i) for i in range(8)]
+
+    def daily(keep):
+        return [combine(amounts) if (amounts := [a for at, _, plan, a in rows if at.date() == day
+                                                  and keep(plan or "$$_posthog_breakdown_null_$$")]) else 0
+                for day in days]
+
+    results = trends(team, series=[{"event": "$pageview", "math": math, "math_property": "amount"}],
+                     breakdownFilter={"breakdown": "plan", "breakdown_limit": 2})["results"]
+
+    assert [r["breakdown_value"] for r in results] == [*top, "$$_posthog_breakdown_other_$$"]
+    assert [r["data"] for r in results] == [pytest.approx(daily(lambda plan, v=v: plan == v)) for v in top] + [
+        pytest.approx(daily(lambda plan: plan not in top))]
+
+
 def test_trends_breakdown_dau_in_other_counts_each_user_once(team):
     for plan in ("a", "b", "c"):
         make_event(team, "$pageview", NOW - timedelta(hours=1), "same-user", plan=plan)
