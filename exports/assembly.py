@@ -10,10 +10,11 @@ from typing import IO, Any
 
 from rest_framework.exceptions import ValidationError
 
-from exports.copy_csv import events_csv_copy
+from exports.copy_csv import events_copy_plan, events_csv_copy
 from exports.copy_path import events_path_csv_copy
+from exports.copy_xlsx import events_xlsx_sheet
 from exports.models import ExportedAsset
-from exports.renderers import Section, Table
+from exports.renderers import Section, SheetXml, Table
 from exports.sources import (
     ExportSourceError,
     RowCount,
@@ -81,6 +82,24 @@ class ExportSource:
             return False
         self.counter.count, self.counter.truncated = written
         return True
+
+    def copy_xlsx_sheets(self, on_done: Callable[[], None]) -> list[tuple[str, SheetXml]] | None:
+        """The sheet of a plain-column EventsQuery rendered by PostgreSQL (exports.copy_xlsx); None
+        when not applicable. Streaming may raise CopyFallback: then render `sheets()` instead."""
+        asset, query = self.asset, self.context.get("source")
+        if asset.insight is not None or asset.dashboard is not None or "path" in self.context:
+            return None
+        if not isinstance(query, dict):
+            return None
+        plan = events_copy_plan(team=asset.team, query=query, columns=self.columns)
+        if plan is None:
+            return None
+
+        def done(count: int, truncated: bool) -> None:
+            self.counter.count, self.counter.truncated = count, truncated
+            on_done()
+
+        return [(self.title(), events_xlsx_sheet(plan=plan, row_limit=self.counter.limit, on_done=done))]
 
     def sheets(self, on_done: Callable[[], None]) -> list[tuple[str, Table]]:
         if self.asset.dashboard is not None and self.asset.insight is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO
 
@@ -50,8 +51,8 @@ _PROPERTY = ("CASE WHEN jsonb_typeof(properties -> %s) = 'object' "
              "THEN (1 / (jsonb_typeof(properties -> %s) <> 'object')::int)::text ELSE properties ->> %s END")
 
 
-class _ObjectValue(Exception):
-    pass
+class CopyFallback(Exception):
+    """A cell raised its deliberate data error: the streamed path renders this export instead."""
 
 
 def copyable(columns: list[str]) -> bool:
@@ -59,10 +60,24 @@ def copyable(columns: list[str]) -> bool:
                                  for c in columns)
 
 
-def events_csv_copy(*, team: Project, query: dict, columns: list[str] | None, out: IO[bytes],
-                    row_limit: int) -> tuple[int, bool] | None:
-    """Write the query's rows as CSV to `out` with COPY; returns (rows written, truncated), or None
-    when the query isn't a plain-column EventsQuery (the caller then streams it through Python)."""
+@dataclass
+class EventsCopyPlan:
+    """A plain-column EventsQuery resolved to the parts a COPY needs: what `insights` would run."""
+
+    team: Project
+    spec: EventsQuerySpec
+    columns: list[str]
+    zone: str
+    where: compiler.Sql
+    order: compiler.Sql
+
+    def log(self) -> None:
+        query_log_record(team=self.team, event_names=[self.spec.event] if self.spec.event else [], source="export")
+
+
+def events_copy_plan(*, team: Project, query: dict, columns: list[str] | None) -> EventsCopyPlan | None:
+    """The query's filters, window and order (validated by `insights`, so a bad query fails as it
+    would anywhere), or None when it isn't an EventsQuery of plain columns."""
     spec = parse_query(query, ["query"])
     if not isinstance(spec, EventsQuerySpec) or not copyable(spec.select):
         return None
@@ -74,12 +89,23 @@ def events_csv_copy(*, team: Project, query: dict, columns: list[str] | None, ou
     regex_check(spec.properties)
     where = compiler.where_clause(team_id=team.id, event=spec.event, filters=spec.properties, since=since,
                                   until=until, until_inclusive=False)
-    cells, params = _cells(wanted, zone.key)
     order, order_params = _order(spec)
-    written = copy_csv_rows(cells=compiler.Sql(cells, params), where=where,
-                            order=compiler.Sql(order, order_params), columns=wanted, out=out, row_limit=row_limit)
+    return EventsCopyPlan(team=team, spec=spec, columns=wanted, zone=zone.key, where=where,
+                          order=compiler.Sql(order, order_params))
+
+
+def events_csv_copy(*, team: Project, query: dict, columns: list[str] | None, out: IO[bytes],
+                    row_limit: int) -> tuple[int, bool] | None:
+    """Write the query's rows as CSV to `out` with COPY; returns (rows written, truncated), or None
+    when the query isn't a plain-column EventsQuery (the caller then streams it through Python)."""
+    plan = events_copy_plan(team=team, query=query, columns=columns)
+    if plan is None:
+        return None
+    cells, params = _cells(plan.columns, plan.zone)
+    written = copy_csv_rows(cells=compiler.Sql(cells, params), where=plan.where, order=plan.order,
+                            columns=plan.columns, out=out, row_limit=row_limit)
     if written is not None:
-        query_log_record(team=team, event_names=[spec.event] if spec.event else [], source="export")
+        plan.log()
     return written
 
 
@@ -95,11 +121,11 @@ def copy_csv_rows(*, cells: compiler.Sql, where: compiler.Sql, order: compiler.S
     out.write(header.getvalue().encode())
     try:
         count = _copy(sql, [*cells.params, *where.params, *order.params, row_limit], out)
-    except _ObjectValue:
+    except CopyFallback:
         out.seek(start)
         out.truncate()
         return None
-    return count, count >= row_limit and _has_more(where, row_limit)
+    return count, count >= row_limit and has_more(where, row_limit)
 
 
 def _copy(sql: str, params: list, out: IO[bytes]) -> int:
@@ -112,7 +138,7 @@ def _copy(sql: str, params: list, out: IO[bytes]) -> int:
             return cursor.cursor.rowcount
     except psycopg.errors.DataError as error:
         # Division by zero (an object value) or a number out of float range: the streamed path renders it.
-        raise _ObjectValue() from error
+        raise CopyFallback() from error
 
 
 def iso_timestamp_cell(zone: str) -> str:
@@ -144,7 +170,7 @@ def _order(spec: EventsQuerySpec) -> tuple[str, list]:
     return ", ".join(parts), params
 
 
-def _has_more(where: compiler.Sql, row_limit: int) -> bool:
+def has_more(where: compiler.Sql, row_limit: int) -> bool:
     """Whether rows exist beyond the cap: an unordered probe, so no second sort of the whole set."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {compiler.TABLE} WHERE {where.text} OFFSET %s LIMIT 1)",

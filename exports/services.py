@@ -16,6 +16,7 @@ from rest_framework.exceptions import APIException, ValidationError
 
 from activity_logs.services import activity_log_create, change
 from exports import assembly
+from exports.copy_csv import CopyFallback
 from exports.models import ExportedAsset
 from exports.renderers import (
     ExportFormat,
@@ -151,7 +152,7 @@ def _render_into(*, asset: ExportedAsset, out: IO[bytes], auth: Any) -> RowCount
         if not source.copy_csv(out):
             write_csv(out, source.single_table())
     elif fmt == ExportFormat.XLSX:
-        write_xlsx(out, source.sheets(on_done=lambda: _count_into(header, counter)), header)
+        _xlsx_into(out=out, source=source, header=header, counter=counter)
     elif fmt == ExportFormat.JSON:
         out.write(render_json(source.payload()))
     else:
@@ -159,6 +160,22 @@ def _render_into(*, asset: ExportedAsset, out: IO[bytes], auth: Any) -> RowCount
         _count_into(header, counter)
         out.write(render_pdf(sections, header) if fmt == ExportFormat.PDF else render_png(sections, header.title))
     return counter
+
+
+def _xlsx_into(*, out: IO[bytes], source: assembly.ExportSource, header: ReportHeader, counter: RowCount) -> None:
+    """Rows rendered by PostgreSQL where the source allows; when a value needs the Python writer,
+    the partial file is dropped and the whole workbook written the general way."""
+    start = out.tell()
+    sheets = source.copy_xlsx_sheets(on_done=lambda: _count_into(header, counter))
+    if sheets is not None:
+        try:
+            write_xlsx(out, sheets, header)
+            return
+        except CopyFallback:
+            out.seek(start)
+            out.truncate()
+            counter.count, counter.truncated = 0, False
+    write_xlsx(out, source.sheets(on_done=lambda: _count_into(header, counter)), header)
 
 
 def _count_into(header: ReportHeader, counter: RowCount) -> None:

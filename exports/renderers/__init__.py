@@ -8,11 +8,9 @@ from exports.renderers.tabular import (
     header_label,
     render_csv,
     render_json,
-    render_xlsx,
     table_from_dicts,
     trends_table,
     write_csv,
-    write_xlsx,
 )
 from exports.renderers.types import (
     FORMAT_EXTENSIONS,
@@ -26,6 +24,7 @@ from exports.renderers.types import (
     Table,
     truncation_note,
 )
+from exports.renderers.xlsx import SheetXml, render_xlsx, write_xlsx
 
 __all__ = [
     "FORMAT_EXTENSIONS",
@@ -37,6 +36,7 @@ __all__ = [
     "ExportFormat",
     "ReportHeader",
     "Section",
+    "SheetXml",
     "Table",
     "flatten",
     "header_label",
