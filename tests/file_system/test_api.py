@@ -3,6 +3,8 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from file_system.models import FileSystem
 from tests.factories import MembershipFactory, UserFactory
@@ -390,3 +392,11 @@ def test_log_view_with_read_scope_returns_403(scoped_client, team):
 def test_environments_alias_serves_the_same_tree(session_client, team):
     FileSystemFactory(team=team, path="x")
     assert paths(session_client.get(f"/api/environments/{team.pk}/file_system/")) == ["x"]
+
+
+def test_list_naming_only_the_caller_looks_no_user_up(session_client, team, user):
+    FileSystemFactory(team=team, path="mine", meta={"created_by": user.pk})
+    with CaptureQueriesContext(connection) as queries:
+        response = session_client.get(url(team))
+    assert [(u["id"], u["email"]) for u in response.json()["users"]] == [(user.pk, user.email)]
+    assert not [q for q in queries.captured_queries if 'FROM "posthog_core_user" INNER JOIN' in q["sql"]]

@@ -34,3 +34,10 @@ def test_direct_representation_includes_annotated_last_view(team):
     entry.last_viewed_at = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert FileSystemSerializer(entry).data["last_viewed_at"] == "2025-01-02T03:04:05Z"
     assert FileSystemSerializer(entry).data == field_by_field(entry)
+
+
+def test_list_rows_carry_every_serialized_field(session_client, team):
+    entry = FileSystemFactory(team=team, path="Docs/Readme", ref="7", href="/x", meta={"created_by": None})
+    listed = session_client.get(f"/api/projects/{team.pk}/file_system/", {"order_by": "-last_viewed_at"}).json()["results"]
+    retrieved = session_client.get(f"/api/projects/{team.pk}/file_system/{entry.pk}/").json()
+    assert listed == [retrieved]
