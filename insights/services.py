@@ -120,13 +120,13 @@ def _shape(response: dict, last_refresh: datetime, is_cached: bool) -> dict:
     return shaped
 
 
-def insight_result(*, insight: Insight, dashboard: Dashboard | None = None, refresh: bool = False,
-                   cache_only: bool = False) -> dict:
+def insight_result(*, insight: Insight, dashboard: Dashboard | None = None, tile: DashboardTile | None = None,
+                   refresh: bool = False, cache_only: bool = False) -> dict:
     """`{"result", "last_refresh", "is_cached", ...}` for the insight (under the dashboard's dates).
 
     A cached result younger than 15 minutes for the same query and timezone is reused unless
     `refresh`; `cache_only` never computes (lists). The insight's own result is cached on the
-    insight, a dashboard-filtered one on its tile.
+    insight, a dashboard-filtered one on its tile (pass the already loaded `tile` to save a query).
     """
     if not insight.query:
         return {"result": None, "last_refresh": None, "is_cached": False}
@@ -134,7 +134,8 @@ def insight_result(*, insight: Insight, dashboard: Dashboard | None = None, refr
     key = _cache_key(query, insight.team)
     holder = insight
     if dashboard is not None and query is not insight.query:
-        holder = DashboardTile.objects.filter(dashboard=dashboard, insight=insight, deleted=False).first()
+        holder = tile if tile is not None else (
+            DashboardTile.objects.filter(dashboard=dashboard, insight=insight, deleted=False).first())
     now = timezone.now()
     fresh = holder is not None and holder.cache_key == key and holder.last_refresh and holder.cached_result is not None
     if fresh and (cache_only or (not refresh and now - holder.last_refresh < CACHE_TTL)):

@@ -202,7 +202,7 @@ class DashboardViewSet(SoftDeleteMixin, TeamScopedViewSetMixin, NoDestroyViewSet
 
     def tile_results(self, dashboard: Dashboard) -> dict:
         refresh = wants_refresh(self.request)
-        return {tile.insight_id: result_or_none(insight=tile.insight, dashboard=dashboard, refresh=refresh)
+        return {tile.insight_id: result_or_none(insight=tile.insight, dashboard=dashboard, tile=tile, refresh=refresh)
                 for tile in dashboard.live_tiles}
 
     @extend_schema(responses=DashboardResponseSerializer)

@@ -193,3 +193,21 @@ def test_dashboard_list_query_budget(session_client, team, django_assert_max_num
 
     assert body["count"] == 10
     assert "tiles" not in body["results"][0]
+
+
+def test_dashboard_cached_read_does_not_query_per_tile(session_client, team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cached_read_queries(dashboard) -> int:
+        session_client.get(url(team, dashboard))
+        with CaptureQueriesContext(connection) as captured:
+            assert session_client.get(url(team, dashboard)).json()["tiles"][0]["is_cached"] is True
+        return len(captured.captured_queries)
+
+    one, three = (DashboardFactory(team=team, filters={"date_from": "-3d"}) for _ in range(2))
+    DashboardTileFactory(dashboard=one, insight=InsightFactory(team=team, query=QUERY))
+    for _ in range(3):
+        DashboardTileFactory(dashboard=three, insight=InsightFactory(team=team, query=QUERY))
+
+    assert cached_read_queries(three) == cached_read_queries(one)
