@@ -13,6 +13,9 @@ from django.utils import timezone
 from posthog_core.utils import uuid7
 
 FOLDER = "folder"
+# The columns an entry's API shape shows (FileSystemSerializer's fields): lists and counts fetch
+# just these, as named rows, instead of whole model instances.
+ENTRY_COLUMNS = ("id", "path", "depth", "type", "ref", "href", "meta", "shortcut", "created_at")
 
 # Everything up to the last unescaped `/` (segments are runs of `\x` pairs or plain characters).
 _PARENT_PREFIX_RE = r"^(?:(?:\\.|[^\\/])*/)*"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import Count, Subquery
 
 from accounts.serializers import UserBasicSerializer
+from file_system.models import ENTRY_COLUMNS
 from posthog_core.models import User
 from posthog_core.pagination import MAX_BIGINT, LimitOffsetPagination
 
@@ -20,8 +21,7 @@ def _creator_ids(entries) -> set[int]:
     }
 
 
-# What FileSystemSerializer renders (its fields) and the annotations it reads when present.
-ENTRY_COLUMNS = ("id", "path", "depth", "type", "ref", "href", "meta", "shortcut", "created_at")
+# Annotations FileSystemSerializer reads when the list ordering added them.
 ROW_ANNOTATIONS = ("last_viewed_at",)
 
 

@@ -16,7 +16,15 @@ from django.db.models import Count, Subquery
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from file_system.models import FOLDER, FileSystem, FileSystemViewLog, path_below, path_c, path_in
+from file_system.models import (
+    ENTRY_COLUMNS,
+    FOLDER,
+    FileSystem,
+    FileSystemViewLog,
+    path_below,
+    path_c,
+    path_in,
+)
 from file_system.paths import (
     MAX_PATH_LENGTH,
     path_ancestors,
@@ -256,7 +264,7 @@ def file_system_link(*, entry: FileSystem, new_path: str, user: User | None) -> 
 @dataclass(frozen=True)
 class FolderCount:
     count: int
-    entries: list[FileSystem]
+    entries: list  # named rows of ENTRY_COLUMNS
     has_more: bool
 
 
@@ -265,7 +273,8 @@ def file_system_count(*, team: Project, path: str) -> FolderCount:
     descendants = descendants_of(team=team, path=path)
     # The total rides along as a scalar subquery: one round trip; (depth, path C) is index order.
     total = descendants.order_by().values("team").annotate(fs_total=Count("*")).values("fs_total")
-    entries = list(descendants.annotate(fs_total=Subquery(total)).order_by("depth", path_c())[:COUNT_ENTRIES_LIMIT])
+    ordered = descendants.annotate(fs_total=Subquery(total)).order_by("depth", path_c())
+    entries = list(ordered.values_list(*ENTRY_COLUMNS, "fs_total", named=True)[:COUNT_ENTRIES_LIMIT])
     count = entries[0].fs_total if entries else 0
     return FolderCount(count=count, entries=entries, has_more=count > COUNT_ENTRIES_LIMIT)
 

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 import pytest
 from rest_framework import serializers
 
+from file_system.models import ENTRY_COLUMNS
+from file_system.pagination import ROW_ANNOTATIONS
 from file_system.serializers import FileSystemSerializer
 from tests.file_system.factories import FileSystemFactory
 
@@ -41,3 +43,7 @@ def test_list_rows_carry_every_serialized_field(session_client, team):
     listed = session_client.get(f"/api/projects/{team.pk}/file_system/", {"order_by": "-last_viewed_at"}).json()["results"]
     retrieved = session_client.get(f"/api/projects/{team.pk}/file_system/{entry.pk}/").json()
     assert listed == [retrieved]
+
+
+def test_entry_columns_are_the_serialized_fields():
+    assert set(FileSystemSerializer.Meta.fields) == {*ENTRY_COLUMNS, *ROW_ANNOTATIONS}
