@@ -75,7 +75,8 @@ class FileSystem(models.Model):
             # 'prefix/%'` (see path_below) becomes a range scan, and the index returns rows in
             # (depth, path) order for count/'s first entries without a sort. Without `depth`, the
             # planner skips through the few distinct depths (PostgreSQL 18 skip scan), so the same
-            # index serves subtree ranges and exact paths (path_is) too.
+            # index serves subtree ranges and exact paths (path_is) too (migration 0007 keeps a
+            # (team, path C) index on older servers, which cannot skip-scan).
             # NOTE: no separate (team, path) index: a move rewrites `path` in every descendant, so
             # each index on it is one more insert per moved entry.
             models.Index(F("team"), F("depth"), Collate(F("path"), "C"), name="file_system_team_depth_path_c"),

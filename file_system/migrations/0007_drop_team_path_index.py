@@ -2,6 +2,20 @@
 
 from django.db import migrations
 
+INDEX = 'CREATE INDEX IF NOT EXISTS file_system_team_path_c ON file_system_filesystem (team_id, (path COLLATE "C"))'
+
+
+def drop_index(apps, schema_editor):
+    # PostgreSQL 18 skip-scans (team, depth, path C) through the few depths for a subtree range or
+    # an exact path. Older servers (docker-compose runs 16) cannot: there the index stays, outside
+    # the model state, or every count, move and delete would walk the whole project.
+    if schema_editor.connection.pg_version >= 180000:
+        schema_editor.execute("DROP INDEX IF EXISTS file_system_team_path_c")
+
+
+def restore_index(apps, schema_editor):
+    schema_editor.execute(INDEX)
+
 
 class Migration(migrations.Migration):
 
@@ -10,8 +24,13 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveIndex(
-            model_name='filesystem',
-            name='file_system_team_path_c',
+        migrations.SeparateDatabaseAndState(
+            database_operations=[migrations.RunPython(drop_index, restore_index)],
+            state_operations=[
+                migrations.RemoveIndex(
+                    model_name='filesystem',
+                    name='file_system_team_path_c',
+                ),
+            ],
         ),
     ]
