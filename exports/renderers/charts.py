@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import struct
+import threading
 import zlib
 from itertools import islice
 
+import matplotlib as mpl
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -25,6 +27,9 @@ _CELL_CHARS = 32
 MARKER_POINTS = 31  # a point marker per value up to a month of days
 LEGEND_COLUMNS = 3
 LEGEND_CHARS = 36
+TEXT_CACHE_SIZE = 20_000
+_TEXT_CACHE: dict[tuple, object] = {}
+_RENDERERS = threading.local()
 _PALETTE = ["#1d4aff", "#621da6", "#42827e", "#ce0e74", "#f14f58", "#7c440e", "#529a0a", "#0476fb", "#fe729e"]
 
 
@@ -121,9 +126,69 @@ def _png(figure: Figure) -> bytes:
     """Draw at 2x and encode the pixels ourselves: savefig's PIL path (an RGBA copy, adaptive row
     filters, metadata) cost as much as drawing. The figure is opaque white, so RGB loses nothing."""
     figure.set_dpi(SCALE_DPI)
-    canvas = FigureCanvasAgg(figure)
+    canvas = _Canvas(figure)
     canvas.draw()
     return png_rgb(np.asarray(canvas.buffer_rgba()))
+
+
+class _TextCachingRenderer(RendererAgg):
+    """Agg with text measurements and glyph layouts remembered across charts.
+
+    matplotlib shapes every string through FreeType and libraqm on every draw (a millisecond a
+    string, most of a chart's draw time), although a chart's strings (dates, tick numbers, axis
+    labels, series names) repeat from chart to chart. Both results depend only on the string, the
+    font properties, the dpi and the hinting, which make the key. Glyphs are still rendered per draw.
+    """
+
+    def get_text_width_height_descent(self, s, prop, ismath):
+        if ismath:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        key = ("extent", s, _font_key(prop), self.dpi, mpl.rcParams["text.hinting"])
+        if (extent := _TEXT_CACHE.get(key)) is None:
+            extent = _TEXT_CACHE[key] = super().get_text_width_height_descent(s, prop, ismath)
+            _trim_text_cache()
+        return extent
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if ismath:
+            return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+        features = mtext.get_fontfeatures() if mtext is not None else None
+        language = mtext.get_language() if mtext is not None else None
+        key = ("layout", s, _font_key(prop), self.dpi, mpl.rcParams["text.hinting"], features, language)
+        if (items := _TEXT_CACHE.get(key)) is None:
+            font = self._prepare_font(prop)
+            items = _TEXT_CACHE[key] = list(font._layout(s, flags=get_hinting_flag(), features=features,
+                                                         language=language))
+            _trim_text_cache()
+        size = prop.get_size_in_points()
+        self._draw_text_glyphs_and_boxes(
+            gc, x, y, angle, ((item.ft_object, size, item.glyph_index, 0, 1, item.x, item.y) for item in items), [])
+        return None
+
+
+def _font_key(prop) -> tuple:
+    return (tuple(prop.get_family()), prop.get_slant(), prop.get_variant(), prop.get_weight(), prop.get_stretch(),
+            prop.get_size(), prop.get_file(), prop.get_math_fontfamily())
+
+
+def _trim_text_cache() -> None:
+    if len(_TEXT_CACHE) > TEXT_CACHE_SIZE:
+        _TEXT_CACHE.clear()
+
+
+class _Canvas(FigureCanvasAgg):
+    """An Agg canvas drawing with this thread's renderer of the same size: the text caches above, and
+    no new 1600x1000 buffer per chart (draw() clears the renderer before use)."""
+
+    def get_renderer(self):
+        width, height = self.get_width_height(physical=True)
+        key = (width, height, self.figure.dpi)
+        renderers = _RENDERERS.__dict__.setdefault("by_size", {})
+        if key not in renderers:
+            renderers.clear()  # one size at a time per thread: a dashboard grid's size varies
+            renderers[key] = _TextCachingRenderer(width, height, self.figure.dpi)
+        self.renderer, self._lastKey = renderers[key], key
+        return self.renderer
 
 
 def png_rgb(pixels: np.ndarray) -> bytes:

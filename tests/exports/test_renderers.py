@@ -53,6 +53,21 @@ def test_render_png_insight_is_800x500_at_2x_and_not_blank():
     assert non_white_fraction(image_bytes) > 0.01
 
 
+def test_render_png_is_the_same_whatever_was_drawn_before():
+    # Text layouts and the Agg buffer are reused between charts: nothing of one may show in the next.
+    first = render_png([trends_section("Weekly signups")])
+    render_png([trends_section("Another title entirely", series_count=2)])
+    render_png([trends_section(f"tile {i}") for i in range(3)], title="Dash")
+    assert render_png([trends_section("Weekly signups")]) == first
+
+
+def test_render_png_draws_a_legend_entry_per_series():
+    image = Image.open(io.BytesIO(render_png([trends_section(series_count=1)]))).convert("RGB")
+    legend = image.crop((0, 0, 1600, 200))
+    # The series' colour (the palette's first) appears in the legend area, not only in the plot.
+    assert (29, 74, 255) in {colour for _, colour in legend.getcolors(maxcolors=1 << 16)}
+
+
 def test_render_png_dashboard_draws_a_two_column_grid():
     image = Image.open(io.BytesIO(render_png([trends_section(f"tile {i}") for i in range(3)], title="Dash")))
     assert image.size[0] == 2560
