@@ -60,11 +60,11 @@ _FLOAT = (
 # (a fraction, or an integer long enough to pass 64 bits); strings that look alike only cost the
 # fast path.
 _JSON_TEXT = "CASE WHEN ({value})::text ~ '[0-9]\\.[0-9]|[0-9]{{19}}' THEN {fall_back} ELSE ({value})::text END"
-# Integers stay integers only inside 64 bits (signed below zero, unsigned above): orjson parses any
-# other integer as a float.
+# Strings first: most values are, and each WHEN is a comparison. Integers stay integers only inside
+# 64 bits (signed below zero, unsigned above): orjson parses any other integer as a float.
 _PROPERTY = (
-    "CASE jsonb_typeof({value}) WHEN 'number' THEN CASE WHEN ({value})::text LIKE '%%.%%' "
-    "OR ({value})::numeric NOT BETWEEN -9223372036854775808 AND 18446744073709551615 THEN {float} "
+    "CASE jsonb_typeof({value}) WHEN 'string' THEN properties ->> %s "
+    "WHEN 'number' THEN CASE WHEN ({value})::text LIKE '%%.%%' OR ({value})::numeric NOT BETWEEN -9223372036854775808 AND 18446744073709551615 THEN {float} "
     "ELSE ({value})::text END WHEN 'object' THEN {json} WHEN 'array' THEN {json} ELSE properties ->> %s END"
 )
 

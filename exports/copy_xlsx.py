@@ -21,10 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import psycopg
-from django.db import connection, transaction
-
-from exports.copy_csv import CopyFallback, EventsCopyPlan, has_more
+from exports.copy_csv import EventsCopyPlan, copy_out, has_more
 from exports.renderers import SheetXml
 from exports.renderers.xlsx import STYLE_DATETIME, XLSX_MAX_ROWS, XLSX_MAX_STRING
 from insights import compiler
@@ -84,22 +81,12 @@ def events_xlsx_sheet(*, plan: EventsCopyPlan, row_limit: int, on_done: Callable
     sql = _COPY.format(cells=cells.text, table=compiler.TABLE, where=plan.where.text, order=plan.order.text)
 
     def chunks() -> Iterator[bytes]:
-        count = yield from _copy_blocks(sql, [*cells.params, *plan.where.params, *plan.order.params, limit])
+        blocks = copy_out(sql, [*cells.params, *plan.where.params, *plan.order.params, limit])
+        yield from blocks
         plan.log()
-        on_done(count, count >= limit and has_more(plan.where, limit))
+        on_done(blocks.rowcount, blocks.rowcount >= limit and has_more(plan.where, limit))
 
     return SheetXml(columns=plan.columns, chunks=chunks())
-
-
-def _copy_blocks(sql: str, params: list) -> Iterator[bytes]:
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            with cursor.cursor.copy(sql, params) as copy:
-                for block in copy:
-                    yield bytes(block)
-            return cursor.cursor.rowcount
-    except psycopg.errors.DataError as error:
-        raise CopyFallback() from error
 
 
 def _string(value: str) -> str:
