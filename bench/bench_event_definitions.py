@@ -187,16 +187,15 @@ def cases(team_id: int) -> list[tuple[str, dict, str, list, str, bool, int]]:
 
 
 def note_search_plan(ctx: Context, project) -> None:
-    """The plan PostgreSQL picks for the API's own search query at this size (no planner settings)."""
+    """The plan PostgreSQL picks for the API's own list statement with a search, at this size."""
     from django.db import connection
     from django.http import QueryDict
 
-    from event_definitions.filters import EventDefinitionFilterSet
-    from event_definitions.selectors import event_definition_rows
+    from event_definitions.filters import EventDefinitionListQuery
+    from event_definitions.selectors import event_definition_page_sql
 
-    queryset = EventDefinitionFilterSet(QueryDict(urlencode({"search": SEARCH_ONE})),
-                                        queryset=event_definition_rows().filter(team=project)).qs[:100]
-    sql, params = queryset.query.sql_with_params()
+    query = EventDefinitionListQuery.parse(QueryDict(urlencode({"search": SEARCH_ONE})))
+    sql, params = event_definition_page_sql(team=project, query=query, offset=0, limit=100, count_cap=None)
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())

@@ -10,7 +10,7 @@ from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
 from event_definitions import selectors, services
-from event_definitions.filters import ORDERING_CHOICES, EventDefinitionFilterSet, clean_text, split_list
+from event_definitions.filters import ORDERING_CHOICES, EventDefinitionListQuery, clean_text, split_list
 from event_definitions.models import EventDefinition
 from event_definitions.pagination import EventDefinitionPagination
 from event_definitions.renderers import OrjsonRenderer
@@ -56,19 +56,24 @@ class EventDefinitionViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     scope_object_write_actions = ("bulk_update_tags", "bulk_update_verified")
     queryset = EventDefinition.objects.all()
     serializer_class = EnterpriseEventDefinitionSerializer
-    filterset_class = EventDefinitionFilterSet
+    filter_backends = []  # the list parses its own filters (EventDefinitionListQuery)
     pagination_class = EventDefinitionPagination
     renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
 
     def safely_get_queryset(self, queryset):
-        return selectors.event_definition_rows().filter(team=self.team) if self.action != "destroy" else queryset
+        # The list reads its page through selectors.event_definition_page; one fetched definition
+        # comes with its users and tags.
+        if self.action in ("list", "destroy"):
+            return queryset
+        return selectors.event_definition_rows().filter(team=self.team)
 
     def get_serializer_class(self):
         return EventDefinitionUpdateSerializer if self.action in ("update", "partial_update") else super().get_serializer_class()
 
-    def filter_queryset(self, queryset):
+    def list(self, request, *args, **kwargs):
         # Filters and ordering belong to the list only; a retrieve must not 400 on list parameters.
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
+        page = self.paginate_queryset(EventDefinitionListQuery.parse(request.query_params))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def reread(self, definition: EventDefinition) -> dict:
         return self.get_serializer(self.get_queryset().get(pk=definition.pk)).data
