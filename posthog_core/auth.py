@@ -8,6 +8,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from posthog_core.lookups import personal_api_key_by_secure_value
 from posthog_core.models import PersonalAPIKey, hash_key_value
 
 # PostHog refreshes last_used_at at most hourly, so a busy key costs no write per request.
@@ -52,11 +53,7 @@ class PersonalAPIKeyAuthentication(authentication.BaseAuthentication):
         return self.lookup(*found)
 
     def lookup(self, value: str, source: str):
-        key = (
-            PersonalAPIKey.objects.select_related("user")
-            .filter(secure_value=hash_key_value(value))
-            .first()
-        ) or legacy_key_upgrade(value)
+        key = personal_api_key_by_secure_value(hash_key_value(value)) or legacy_key_upgrade(value)
         if key is None or not key.user.is_active:
             raise exceptions.AuthenticationFailed(f"Personal API key found in request {source} is invalid.")
         now = timezone.now()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Exists, OuterRef
 from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.permissions import IsAuthenticated
 
+from posthog_core.lookups import project_with_membership
 from posthog_core.models import OrganizationMembership, Project
 from posthog_core.permissions import ScopePermission, TeamMemberPermission
 
@@ -79,23 +79,12 @@ class TeamScopedViewSetMixin(ScopedViewSetMixin):
             project_id = user.current_project_id
         else:
             project_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 18 else None
-        project = None
-        if project_id is not None:
-            # The membership check rides along in the same round trip (every request pays it).
-            project = (
-                Project.objects.filter(pk=project_id)
-                .annotate(
-                    user_is_member=Exists(
-                        OrganizationMembership.objects.filter(
-                            organization_id=OuterRef("organization_id"), user_id=self.request.user.id
-                        )
-                    )
-                )
-                .first()
-            )
-        if project is None:
+        # The membership check rides along in the same round trip (every request pays it).
+        found = project_with_membership(project_id, self.request.user.id) if project_id is not None else None
+        if found is None:
             raise NotFound("Project not found.")
-        self.__dict__.setdefault("_membership_cache", {})[project.organization_id] = project.user_is_member
+        project, is_member = found
+        self.__dict__.setdefault("_membership_cache", {})[project.organization_id] = is_member
         return project
 
     def team_for_scope_check(self) -> Project:

@@ -1,0 +1,72 @@
+"""The two lookups every API request makes (its key with its user, the URL's project with the
+caller's membership) as fixed SQL statements.
+
+They run on every request, and compiling them through the ORM each time cost more than the queries
+themselves (see bench/bench_me.py and bench/bench_event_definitions.py). The statements are built
+once from the models' own metadata, and rows become model instances the way the ORM makes them
+(Model.from_db, after each field's database converters), so callers see ordinary instances.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.models import Model
+
+from posthog_core.models import OrganizationMembership, PersonalAPIKey, Project, User
+
+
+def _columns(model: type[Model], alias: str) -> str:
+    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+
+
+def _instance(model: type[Model], values: tuple) -> Model:
+    fields = model._meta.concrete_fields
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        for converter in field.get_db_converters(connection):
+            value = converter(value, field.cached_col, connection)
+        converted.append(value)
+    return model.from_db(DEFAULT_DB_ALIAS, [field.attname for field in fields], converted)
+
+
+@cache
+def _key_sql() -> str:
+    return (
+        f"SELECT {_columns(PersonalAPIKey, 'k')}, {_columns(User, 'u')} "
+        f"FROM {PersonalAPIKey._meta.db_table} k JOIN {User._meta.db_table} u ON u.id = k.user_id "
+        "WHERE k.secure_value = %s LIMIT 1"
+    )
+
+
+@cache
+def _project_sql() -> str:
+    return (
+        f"SELECT {_columns(Project, 'p')}, EXISTS (SELECT 1 FROM {OrganizationMembership._meta.db_table} m "
+        "WHERE m.organization_id = p.organization_id AND m.user_id = %s) "
+        f"FROM {Project._meta.db_table} p WHERE p.id = %s"
+    )
+
+
+def personal_api_key_by_secure_value(secure_value: str) -> PersonalAPIKey | None:
+    """The key stored with this hash, its `user` loaded with it; None when there is none."""
+    with connection.cursor() as cursor:
+        cursor.execute(_key_sql(), [secure_value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    width = len(PersonalAPIKey._meta.concrete_fields)
+    key = _instance(PersonalAPIKey, row[:width])
+    key.user = _instance(User, row[width:])
+    return key
+
+
+def project_with_membership(project_id: int, user_id: int | None) -> tuple[Project, bool] | None:
+    """`(project, whether user_id belongs to its organization)`; None when no such project."""
+    with connection.cursor() as cursor:
+        cursor.execute(_project_sql(), [user_id, project_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return _instance(Project, row[:-1]), row[-1]
