@@ -132,12 +132,12 @@ def _png(figure: Figure) -> bytes:
 
 
 class _TextCachingRenderer(RendererAgg):
-    """Agg with text measurements and glyph layouts remembered across charts.
+    """Agg with text measurements and rendered strings remembered across charts.
 
-    matplotlib shapes every string through FreeType and libraqm on every draw (a millisecond a
-    string, most of a chart's draw time), although a chart's strings (dates, tick numbers, axis
-    labels, series names) repeat from chart to chart. Both results depend only on the string, the
-    font properties, the dpi and the hinting, which make the key. Glyphs are still rendered per draw.
+    matplotlib shapes every string through FreeType and libraqm, and renders it glyph by glyph, on
+    every draw (most of a chart's draw time), although a chart's strings (dates, tick numbers, axis
+    labels, series names) repeat from chart to chart. Both depend only on the string, the font
+    properties, the dpi, the hinting and antialiasing, which make the key.
     """
 
     def get_text_width_height_descent(self, s, prop, ismath):
@@ -154,15 +154,25 @@ class _TextCachingRenderer(RendererAgg):
             return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
         features = mtext.get_fontfeatures() if mtext is not None else None
         language = mtext.get_language() if mtext is not None else None
-        key = ("layout", s, _font_key(prop), self.dpi, mpl.rcParams["text.hinting"], features, language)
-        if (items := _TEXT_CACHE.get(key)) is None:
+        antialiased = bool(gc.get_antialiased())
+        key = ("image", s, _font_key(prop), self.dpi, mpl.rcParams["text.hinting"], features, language, antialiased)
+        if (entry := _TEXT_CACHE.get(key)) is None:
+            # The whole string rendered once into a bitmap (matplotlib's own approach before 3.11),
+            # then composited per draw, rotated by Agg: not FreeType once per glyph per draw.
             font = self._prepare_font(prop)
-            items = _TEXT_CACHE[key] = list(font._layout(s, flags=get_hinting_flag(), features=features,
-                                                         language=language))
+            font.set_text(s, 0, flags=get_hinting_flag(), features=features, language=language)
+            font.draw_glyphs_to_bitmap(antialiased=antialiased)
+            offset_x, offset_y = font.get_bitmap_offset()
+            entry = _TEXT_CACHE[key] = (np.array(font.get_image()), offset_x / 64, offset_y / 64,
+                                        font.get_descent() / 64)
             _trim_text_cache()
-        size = prop.get_size_in_points()
-        self._draw_text_glyphs_and_boxes(
-            gc, x, y, angle, ((item.ft_object, size, item.glyph_index, 0, 1, item.x, item.y) for item in items), [])
+        image, offset_x, offset_y, descent = entry
+        if image.size == 0:
+            return None
+        # y grows downwards here; the descent turns with the text.
+        x = round(x + offset_x + descent * math.sin(math.radians(angle)))
+        y = round(y + offset_y + descent * math.cos(math.radians(angle)))
+        self._renderer.draw_text_image(image, x, y + 1, angle, gc)
         return None
 
 
