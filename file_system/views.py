@@ -37,6 +37,8 @@ def _new_path(request) -> str:
     return value or ""
 
 
+# NOTE: count/move/link take `filterset_class=None`: DRF's get_object() runs the list filters and
+# ordering otherwise, which these actions neither document nor need.
 class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     scope_object = "file_system"
     scope_object_read_actions = ("count", "count_by_path")
@@ -58,7 +60,7 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
         services.file_system_delete(entry=instance)
 
     @extend_schema(request=None, responses=FileSystemCountSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], filterset_class=None)
     def count(self, request, **kwargs):
         entry = self.get_object()
         if entry.type != FOLDER:
@@ -69,7 +71,7 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
         request=None, responses=FileSystemCountSerializer,
         parameters=[OpenApiParameter("path", OpenApiTypes.STR, required=True, description="The folder path to count below.")],
     )
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], filterset_class=None)
     def count_by_path(self, request, **kwargs):
         path = path_normalize(request.query_params.get("path") or "")
         if not path.strip() or "\x00" in path:
@@ -77,13 +79,13 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
         return Response(FileSystemCountSerializer(services.file_system_count(team=self.team, path=path)).data)
 
     @extend_schema(request=FileSystemMoveSerializer, responses=FileSystemSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], filterset_class=None)
     def move(self, request, **kwargs):
         entry = services.file_system_move(entry=self.get_object(), new_path=_new_path(request), user=request.user)
         return Response(FileSystemSerializer(entry).data)
 
     @extend_schema(request=FileSystemMoveSerializer, responses=FileSystemSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], filterset_class=None)
     def link(self, request, **kwargs):
         entry = services.file_system_link(entry=self.get_object(), new_path=_new_path(request), user=request.user)
         return Response(FileSystemSerializer(entry).data)

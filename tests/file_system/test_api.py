@@ -307,6 +307,14 @@ def test_count_folder_returns_count_entries_and_has_more(session_client, team):
     assert body["entries"][0]["id"] == str(first.pk)
 
 
+def test_count_and_move_ignore_list_filters_in_the_query(session_client, team):
+    folder = FileSystemFactory(team=team, path="Kept", type="folder")
+    FileSystemFactory(team=team, path="Kept/a")
+    assert session_client.post(url(team, f"{folder.pk}/count/?type=doc&depth=9")).json()["count"] == 1
+    moved = session_client.post(url(team, f"{folder.pk}/move/?type=doc"), {"new_path": "Moved"}, format="json")
+    assert moved.json()["path"] == "Moved"
+
+
 def test_count_by_path_counts_descendants(session_client, team):
     FileSystemFactory(team=team, path="OldFolder/a")
     FileSystemFactory(team=team, path="OldFolder/b")
