@@ -2,6 +2,7 @@
 
 import csv
 import io
+import threading
 from datetime import UTC, datetime
 
 import openpyxl
@@ -53,11 +54,24 @@ def test_render_png_insight_is_800x500_at_2x_and_not_blank():
     assert non_white_fraction(image_bytes) > 0.01
 
 
+def fresh_render_png(sections) -> bytes:
+    """A render on a new thread: its own axes and Agg buffer, as the very first chart of a worker."""
+    result = []
+    thread = threading.Thread(target=lambda: result.append(render_png(sections)))
+    thread.start()
+    thread.join()
+    return result[0]
+
+
 def test_render_png_is_the_same_whatever_was_drawn_before():
-    # Text layouts and the Agg buffer are reused between charts: nothing of one may show in the next.
-    first = render_png([trends_section("Weekly signups")])
-    render_png([trends_section("Another title entirely", series_count=2)])
+    # Axes, text bitmaps and the Agg buffer are reused between charts: nothing of one may show in the next.
+    first = fresh_render_png([trends_section("Weekly signups")])
+    bigger = trends_section("Another title entirely", series_count=7)
+    bigger.chart.series[-1].values[5] = 10_000.0
+    render_png([bigger])
     render_png([trends_section(f"tile {i}") for i in range(3)], title="Dash")
+    render_png([Section(title="Totals", chart=Chart(kind="bar", series=[ChartSeries("a", [1.0])]), table=Table([], []))])
+    render_png([Section(title="Empty", chart=None, table=Table([], []))])
     assert render_png([trends_section("Weekly signups")]) == first
 
 
