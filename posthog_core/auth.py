@@ -8,7 +8,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from posthog_core.lookups import personal_api_key_by_secure_value
+from posthog_core.lookups import personal_api_key_by_secure_value, project_ref
 from posthog_core.models import PersonalAPIKey, hash_key_value
 
 # PostHog refreshes last_used_at at most hourly, so a busy key costs no write per request.
@@ -50,17 +50,27 @@ class PersonalAPIKeyAuthentication(authentication.BaseAuthentication):
         found = self.find_key(request)
         if found is None:
             return None
-        return self.lookup(*found)
+        # The URL's project is looked up with the key (one round trip, not two); the view takes it
+        # from the request when it resolves the same `project_id` (TeamScopedViewSetMixin.team).
+        raw = str((getattr(request, "parser_context", None) or {}).get("kwargs", {}).get("project_id", ""))
+        ref = project_ref(raw) if raw else None
+        user, key, lookup = self.lookup(*found, project=ref)
+        if ref is not None and lookup is not None:
+            request._request.prefetched_project = (raw, lookup.project)
+        return user, key
 
-    def lookup(self, value: str, source: str):
-        key = personal_api_key_by_secure_value(hash_key_value(value)) or legacy_key_upgrade(value)
+    def lookup(self, value: str, source: str, project: int | str | None = None):
+        """`(user, key, the KeyLookup that found it)`; the lookup is None for a legacy key upgraded here
+        (its project was not looked up). AuthenticationFailed on a bad key."""
+        found = personal_api_key_by_secure_value(hash_key_value(value), project)
+        key = found.key if found else legacy_key_upgrade(value)
         if key is None or not key.user.is_active:
             raise exceptions.AuthenticationFailed(f"Personal API key found in request {source} is invalid.")
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_REFRESH:
             PersonalAPIKey.objects.filter(pk=key.pk).update(last_used_at=now)
             key.last_used_at = now
-        return key.user, key
+        return key.user, key, found
 
     @staticmethod
     def find_key_in_header(request) -> str | None:

@@ -37,7 +37,7 @@ def bench_bare_me(request: HttpRequest) -> JsonResponse:
     token = auth.find_key_in_header(request)
     if token is None:
         return JsonResponse({"detail": "no key"}, status=401)
-    key_user, _ = auth.lookup(token, "Authorization header")
+    key_user, _, _ = auth.lookup(token, "Authorization header")
     user = User.objects.select_related("current_project__organization").get(pk=key_user.pk)
     project = user.current_project
     return JsonResponse(

@@ -8,11 +8,9 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.permissions import IsAuthenticated
 
-from posthog_core.lookups import project_with_membership
+from posthog_core.lookups import CURRENT_PROJECT, project_ref, project_with_membership
 from posthog_core.models import OrganizationMembership, Project
 from posthog_core.permissions import ScopePermission, TeamMemberPermission
-
-CURRENT_PROJECT = "@current"
 
 
 class ScopedViewSetMixin:
@@ -72,15 +70,18 @@ class TeamScopedViewSetMixin(ScopedViewSetMixin):
     @cached_property
     def team(self) -> Project:
         raw = str(self.kwargs.get("project_id", ""))
-        if raw == CURRENT_PROJECT:
-            user = self.request.user
-            if not user.is_authenticated:
-                raise NotAuthenticated()
-            project_id = user.current_project_id
+        user = self.request.user  # authenticates first; a key's lookup brings the project along
+        prefetched = getattr(self.request._request, "prefetched_project", None)
+        if prefetched is not None and prefetched[0] == raw:
+            found = prefetched[1]
         else:
-            project_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 18 else None
-        # The membership check rides along in the same round trip (every request pays it).
-        found = project_with_membership(project_id, self.request.user.id) if project_id is not None else None
+            ref = project_ref(raw)
+            if ref == CURRENT_PROJECT:
+                if not user.is_authenticated:
+                    raise NotAuthenticated()
+                ref = user.current_project_id
+            # The membership check rides along in the same round trip (every request pays it).
+            found = project_with_membership(ref, user.id) if ref is not None else None
         if found is None:
             raise NotFound("Project not found.")
         project, is_member = found
