@@ -101,6 +101,8 @@ if os.environ.get("DATABASE_URL"):
 else:
     DATABASES = {"default": {**embedded_db.ensure_server(), "CONN_MAX_AGE": 60}}
 DATABASES["default"].setdefault("OPTIONS", {})
+# Django's PostgreSQL backend with psycopg's C timestamp loader (posthog_core/db/base.py).
+DATABASES["default"]["ENGINE"] = "posthog_core.db"
 # NOTE: no CONN_HEALTH_CHECKS: it costs a `SELECT 1` round trip on every request. After a database
 # restart a worker's first request on its stale connection fails once, and Django then drops it.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
