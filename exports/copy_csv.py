@@ -193,7 +193,10 @@ def _order(spec: EventsQuerySpec) -> tuple[str, list]:
     parts, params = [], []
     for column, direction in spec.order_by or _DEFAULT_ORDER:
         item = compiler.select_item(column)
-        parts.append(f"{item.text} {direction}")
+        # A bare name in ORDER BY means an output column first, and the cells shadow `uuid` etc.
+        # with their text (a text sort, and no index order): qualified, it is the table's column.
+        text = item.text if column.startswith("properties.") else f"{compiler.TABLE}.{item.text}"
+        parts.append(f"{text} {direction}")
         params += item.params
     return ", ".join(parts), params
 

@@ -42,20 +42,24 @@ from posthog_core.models import Project, User
 
 EVENTS_LIST_URL_NAME = "event-list"
 _TEXT_COLUMNS = {"id": "uuid::text", "event": "event", "distinct_id": "distinct_id"}
-_ORDER = compiler.Sql("timestamp DESC, uuid DESC")
+# Qualified: bare, `uuid` would name the `id` cell's text output (a text sort, no index order).
+_ORDER = compiler.Sql(f"{compiler.TABLE}.timestamp DESC, {compiler.TABLE}.uuid DESC")
 # A value that must fall back: 1 / 0 in the branch that only such a value reaches (the planner can't
 # fold it, since it depends on the row).
 _FALL_BACK = "(1 / (jsonb_typeof({value}) NOT IN ('object', 'array'))::int)::text"
 # A JSON number written with a fraction is a float to the JSON parser; PostgreSQL's float8 text is
 # the same shortest round-trip digits as Python's repr(), which adds `.0` to whole numbers and
 # writes 1e15 <= |x| < 1e16 positionally where PostgreSQL uses an exponent.
+_FLOAT_TEXT = "({value})::float8::text"
+_FLOAT_DIGITS = "replace(split_part(ltrim(" + _FLOAT_TEXT + ", '-'), 'e', 1), '.', '')"
+# No scalar subquery to name the repeated parts: a subquery makes the projection parallel-unsafe, and
+# PostgreSQL would then compute every row's cells in the leader alone. Only fractional numbers pay
+# the repetition.
 _FLOAT = (
-    "(SELECT CASE WHEN f ~ 'e\\+15$' THEN "
-    "(CASE WHEN f LIKE '-%%' THEN '-' ELSE '' END) || (SELECT CASE WHEN length(d) <= 16 "
-    "THEN rpad(d, 16, '0') || '.0' ELSE left(d, 16) || '.' || substr(d, 17) END "
-    "FROM (SELECT replace(split_part(ltrim(f, '-'), 'e', 1), '.', '') AS d) AS digits) "
-    "WHEN f ~ '[.e]' THEN f ELSE f || '.0' END FROM (SELECT ({value})::float8::text AS f) AS float_text)"
-)
+    "CASE WHEN {f} ~ 'e\\+15$' THEN (CASE WHEN {f} LIKE '-%%' THEN '-' ELSE '' END) || "
+    "CASE WHEN length({d}) <= 16 THEN rpad({d}, 16, '0') || '.0' ELSE left({d}, 16) || '.' || substr({d}, 17) END "
+    "WHEN {f} ~ '[.e]' THEN {f} ELSE {f} || '.0' END"
+).replace("{f}", _FLOAT_TEXT).replace("{d}", _FLOAT_DIGITS)
 # Object or array JSON text equals json.dumps of its parse unless a number inside may become a float
 # (a fraction, or an integer long enough to pass 64 bits); strings that look alike only cost the
 # fast path.
