@@ -8,11 +8,10 @@ import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from event_definitions.models import QueryLog
 from event_definitions.services import query_log_record
 from insights import filing
 from insights.activity import activity_created, activity_snapshot, activity_updated
@@ -30,32 +29,6 @@ def _event_names(spec: EventsQuerySpec | TrendsQuerySpec) -> list[str]:
     return [series.event for series in spec.series if series.event]
 
 
-def _query_log_write(*, team: Project, event_names: list[str], source: str) -> None:
-    """The query-log row (what event_definitions.services.query_log_record writes), in one statement
-    that commits without waiting for its WAL flush.
-
-    The log is usage telemetry (event-definition metrics), not data: a crash may lose the last
-    fraction of a second of rows, never corrupt anything. Waiting for the fsync cost every query a
-    disk flush, several milliseconds under load, more than a small trends query itself; a
-    transaction with SET LOCAL costs three extra round trips. `set_config(..., true)` lasts only
-    for the statement's own implicit transaction, so later statements commit durably as before.
-    Inside a caller's transaction the ordinary write is used: relaxing would reach the caller's
-    own writes.
-    """
-    names = sorted({name for name in event_names if name})  # validated by query_spec: no NUL bytes
-    if not names:
-        return
-    if connection.in_atomic_block:
-        query_log_record(team=team, event_names=names, source=source)
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {QueryLog._meta.db_table} (team_id, event_names, source, created_at) "
-            "SELECT %s, %s, %s, %s FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed",
-            [team.id, names, source[:32], timezone.now()],
-        )
-
-
 def query_execute(*, team: Project, query: dict, user=None, source: str = "query",
                   path: tuple[str, ...] = ("query",), embed_json: bool = False) -> dict:
     """Validate and run a query; return the body `POST /query/` answers.
@@ -71,7 +44,7 @@ def query_execute(*, team: Project, query: dict, user=None, source: str = "query
         response = events_query_run(team=team, spec=spec, now=now, path=list(path), embed_json=embed_json)
     else:
         response = trends_query_run(team=team, spec=spec, now=now, path=list(path))
-    _query_log_write(team=team, event_names=_event_names(spec), source=source)
+    query_log_record(team=team, event_names=_event_names(spec), source=source)
     return response
 
 
@@ -88,7 +61,7 @@ def events_query_stream(*, team: Project, query: dict, row_limit: int) -> tuple[
 
         fail(["query", "kind"], "Only EventsQuery can be streamed.", "invalid_choice")
     rows = events_query_rows(team=team, spec=spec, now=timezone.now(), row_limit=row_limit, path=["query"])
-    _query_log_write(team=team, event_names=_event_names(spec), source="export")
+    query_log_record(team=team, event_names=_event_names(spec), source="export")
     return list(spec.select), rows
 
 
