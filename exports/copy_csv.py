@@ -119,7 +119,8 @@ def copy_csv_rows(*, cells: compiler.Sql, where: compiler.Sql, order: compiler.S
            "TO STDOUT WITH CSV")
     start = out.tell()
     header = io.StringIO()
-    csv.writer(header).writerow([header_label(column) for column in columns])
+    # PostgreSQL ends its CSV rows with \n; the header matches, so the file has one line ending.
+    csv.writer(header, lineterminator="\n").writerow([header_label(column) for column in columns])
     out.write(header.getvalue().encode())
     try:
         count = _copy(sql, [*cells.params, *where.params, *order.params, row_limit], out)

@@ -21,8 +21,6 @@ an invalid filter fails exactly as on the general route.
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from typing import IO, Any
 
 from django.urls import resolve
@@ -32,12 +30,10 @@ from exports.copy_csv import copy_csv_rows, iso_timestamp_cell
 from exports.paths import ExportPath, export_path_parse
 from exports.sources import get_in_process
 from insights import compiler
-from insights.dates import DateError, parse_point, project_zone
-from insights.query_spec import parse_properties
 
 # NOTE: the cursor format is the events view's own (insights.selectors); reusing its decoder keeps
 # a path that starts at a cursor on exactly the rows the view would page through.
-from insights.selectors import _decode_cursor, regex_check
+from insights.selectors import events_list_where
 from posthog_core.models import Project, User
 
 EVENTS_LIST_URL_NAME = "event-list"
@@ -89,7 +85,7 @@ def events_path_csv_copy(*, team: Project, user: User | None, auth: Any, raw_pat
         return None
     get_in_process(_probe(target), user, auth)
     try:
-        where = events_where(team=team, params=dict(target.query))
+        where = events_list_where(team=team, params=dict(target.query))
     except ValidationError:
         return None  # the view accepted the probe: let the general route answer exactly as it does
     return copy_csv_rows(cells=cells, where=where, order=_ORDER, columns=columns, out=out, row_limit=row_limit)
@@ -102,32 +98,6 @@ def _probe(target: ExportPath) -> ExportPath:
     if limits and not (limits[-1].strip().isdigit() and int(limits[-1]) >= 1):
         return target
     return ExportPath(path=target.path, query=[(k, v) for k, v in target.query if k != "limit"] + [("limit", "1")])
-
-
-def events_where(*, team: Project, params: dict[str, str]) -> compiler.Sql:
-    """The WHERE clause the events view builds from its query parameters (insights.selectors.events_list);
-    the comparison tests keep the two in step."""
-    zone, now = project_zone(team.timezone), datetime.now(UTC)
-    bounds = {}
-    for key in ("after", "before"):
-        if value := params.get(key):
-            try:
-                bounds[key] = parse_point(value[:64], zone=zone, now=now, end=False).replace(tzinfo=zone).astimezone(UTC)
-            except (DateError, OverflowError):
-                raise ValidationError({key: ["Could not parse the date."]}) from None
-    try:
-        raw_filters = json.loads(params["properties"]) if params.get("properties") else []
-    except (ValueError, RecursionError):
-        raise ValidationError({"properties": ["Expected a JSON list of property filters."]}) from None
-    filters = parse_properties(raw_filters, ["properties"])
-    regex_check(filters)
-    where = compiler.where_clause(team_id=team.id, event=params.get("event") or None, filters=filters,
-                                  since=bounds.get("after"), until=bounds.get("before"), until_inclusive=False)
-    if params.get("distinct_id"):
-        where.add(" AND distinct_id = %s", params["distinct_id"])
-    if params.get("cursor"):
-        where.add(" AND (timestamp, uuid) < (%s, %s::uuid)", *_decode_cursor(params["cursor"]))
-    return where
 
 
 def _cells(columns: list[str]) -> compiler.Sql | None:

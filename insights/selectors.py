@@ -252,13 +252,9 @@ def _decode_cursor(value: str) -> tuple[datetime, str]:
     raise AssertionError("unreachable")
 
 
-def events_list(*, team: Project, params: dict, limit: int) -> tuple[list[dict], str | None]:
-    """The legacy `/events/` page: newest first, keyset-paged on (timestamp, uuid).
-
-    `params` holds the raw query parameters (`event`, `distinct_id`, `properties` as a JSON list,
-    `after`, `before`, `cursor`). Returns the rows and the cursor of the next page (or None);
-    `properties` are orjson fragments of PostgreSQL's own JSON text (see insights.rendering).
-    """
+def events_list_where(*, team: Project, params: dict) -> compiler.Sql:
+    """The WHERE clause of the `/events/` page (see events_list) from its raw query parameters; also
+    what an export of an `/events/` path streams by COPY (exports.copy_path)."""
     zone, now = project_zone(team.timezone), datetime.now(UTC)
     bounds = {}
     for key in ("after", "before"):
@@ -280,6 +276,17 @@ def events_list(*, team: Project, params: dict, limit: int) -> tuple[list[dict],
         where.add(" AND distinct_id = %s", params["distinct_id"])
     if params.get("cursor"):
         where.add(" AND (timestamp, uuid) < (%s, %s::uuid)", *_decode_cursor(params["cursor"]))
+    return where
+
+
+def events_list(*, team: Project, params: dict, limit: int) -> tuple[list[dict], str | None]:
+    """The legacy `/events/` page: newest first, keyset-paged on (timestamp, uuid).
+
+    `params` holds the raw query parameters (`event`, `distinct_id`, `properties` as a JSON list,
+    `after`, `before`, `cursor`). Returns the rows and the cursor of the next page (or None);
+    `properties` are orjson fragments of PostgreSQL's own JSON text (see insights.rendering).
+    """
+    where = events_list_where(team=team, params=params)
     rows = _run(compiler.Sql(
         f"SELECT uuid, distinct_id, properties, event, timestamp FROM {compiler.TABLE} WHERE {where.text} "
         "ORDER BY timestamp DESC, uuid DESC LIMIT %s", [*where.params, limit + 1]))
