@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from exports.copy_csv import EventsCopyPlan, copy_out, has_more
+from exports.copy_csv import EventsCopyPlan, copy_out
 from exports.renderers import SheetXml
 from exports.renderers.xlsx import STYLE_DATETIME, XLSX_MAX_ROWS, XLSX_MAX_STRING
 from insights import compiler
@@ -81,10 +81,10 @@ def events_xlsx_sheet(*, plan: EventsCopyPlan, row_limit: int, on_done: Callable
     sql = _COPY.format(cells=cells.text, table=compiler.TABLE, where=plan.where.text, order=plan.order.text)
 
     def chunks() -> Iterator[bytes]:
-        blocks = copy_out(sql, [*cells.params, *plan.where.params, *plan.order.params, limit])
+        blocks = copy_out(sql, [*cells.params, *plan.where.params, *plan.order.params, limit + 1], limit)
         yield from blocks
         plan.log()
-        on_done(blocks.rowcount, blocks.rowcount >= limit and has_more(plan.where, limit))
+        on_done(blocks.rowcount, blocks.truncated)
 
     return SheetXml(columns=plan.columns, chunks=chunks())
 
