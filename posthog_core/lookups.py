@@ -22,14 +22,22 @@ def _columns(model: type[Model], alias: str) -> str:
     return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
 
 
-def _instance(model: type[Model], values: tuple) -> Model:
+@cache
+def _row_shape(model: type[Model]) -> tuple[list[str], list[tuple]]:
+    """The model's attnames and, per concrete field, its database converters (fixed per model)."""
     fields = model._meta.concrete_fields
+    return ([field.attname for field in fields],
+            [(field.cached_col, tuple(field.get_db_converters(connection))) for field in fields])
+
+
+def _instance(model: type[Model], values: tuple) -> Model:
+    attnames, converters = _row_shape(model)
     converted = []
-    for field, value in zip(fields, values, strict=True):
-        for converter in field.get_db_converters(connection):
-            value = converter(value, field.cached_col, connection)
+    for (column, field_converters), value in zip(converters, values, strict=True):
+        for converter in field_converters:
+            value = converter(value, column, connection)
         converted.append(value)
-    return model.from_db(DEFAULT_DB_ALIAS, [field.attname for field in fields], converted)
+    return model.from_db(DEFAULT_DB_ALIAS, attnames, converted)
 
 
 CURRENT_PROJECT = "@current"
@@ -42,13 +50,17 @@ def project_ref(raw: str) -> int | str | None:
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 18 else None
 
 
+# Whether the user `{user}` belongs to the organization of project `p`.
+_MEMBERSHIP = (f"EXISTS (SELECT 1 FROM {OrganizationMembership._meta.db_table} m "
+               "WHERE m.organization_id = p.organization_id AND m.user_id = {user})")
+
+
 @cache
 def _key_sql() -> str:
     # The URL's project (if any) and the membership ride along: every project request needs them next.
     return (
         f"SELECT {_columns(PersonalAPIKey, 'k')}, {_columns(User, 'u')}, {_columns(Project, 'p')}, "
-        f"EXISTS (SELECT 1 FROM {OrganizationMembership._meta.db_table} m "
-        "WHERE m.organization_id = p.organization_id AND m.user_id = u.id) "
+        f"{_MEMBERSHIP.format(user='u.id')} "
         f"FROM {PersonalAPIKey._meta.db_table} k JOIN {User._meta.db_table} u ON u.id = k.user_id "
         f"LEFT JOIN {Project._meta.db_table} p "
         "ON p.id = (CASE WHEN %(current)s THEN u.current_project_id ELSE %(project)s END) "
@@ -59,8 +71,7 @@ def _key_sql() -> str:
 @cache
 def _project_sql() -> str:
     return (
-        f"SELECT {_columns(Project, 'p')}, EXISTS (SELECT 1 FROM {OrganizationMembership._meta.db_table} m "
-        "WHERE m.organization_id = p.organization_id AND m.user_id = %s) "
+        f"SELECT {_columns(Project, 'p')}, {_MEMBERSHIP.format(user='%s')} "
         f"FROM {Project._meta.db_table} p WHERE p.id = %s"
     )
 
@@ -81,8 +92,8 @@ def personal_api_key_by_secure_value(secure_value: str, project: int | str | Non
         row = cursor.fetchone()
     if row is None:
         return None
-    key_end = len(PersonalAPIKey._meta.concrete_fields)
-    user_end = key_end + len(User._meta.concrete_fields)
+    key_end = len(_row_shape(PersonalAPIKey)[0])
+    user_end = key_end + len(_row_shape(User)[0])
     key = _instance(PersonalAPIKey, row[:key_end])
     key.user = _instance(User, row[key_end:user_end])
     found = None if row[user_end] is None else (_instance(Project, row[user_end:-1]), row[-1])
