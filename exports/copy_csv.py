@@ -34,7 +34,6 @@ from posthog_core.models import Project
 CHUNK_BYTES = 1 << 16
 _PLAIN_COLUMNS = {"uuid", "event", "distinct_id", "timestamp"}
 _ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-/]{1,64}$")
-_DEFAULT_ORDER = [("timestamp", "DESC"), ("uuid", "DESC")]  # the EventsQuery default, as in insights
 # Python's isoformat() in the project's zone: microseconds only when non-zero, then +HH:MM. The zone
 # is applied in the expression, not with SET TIME ZONE: Django reads timestamps assuming UTC sessions.
 _LOCAL = "(timestamp AT TIME ZONE '{zone}')"
@@ -193,7 +192,7 @@ def _cells(columns: list[str], zone: str) -> tuple[str, list]:
 
 def _order(spec: EventsQuerySpec) -> tuple[str, list]:
     parts, params = [], []
-    for column, direction in spec.order_by or _DEFAULT_ORDER:
+    for column, direction in spec.order_by or compiler.EVENTS_DEFAULT_ORDER:
         item = compiler.select_item(column)
         # A bare name in ORDER BY means an output column first, and the cells shadow `uuid` etc.
         # with their text (a text sort, and no index order): qualified, it is the table's column.

@@ -31,8 +31,8 @@ from exports.paths import ExportPath, export_path_parse
 from exports.sources import get_in_process
 from insights import compiler
 
-# NOTE: the cursor format is the events view's own (insights.selectors); reusing its decoder keeps
-# a path that starts at a cursor on exactly the rows the view would page through.
+# NOTE: the view's own WHERE clause (filters, dates, cursor), so a path's COPY reads exactly the rows
+# the view would page through.
 from insights.selectors import events_list_where
 from posthog_core.models import Project, User
 

@@ -165,6 +165,10 @@ def select_item(column: str) -> Sql:
     return Sql(column)
 
 
+# An EventsQuery of plain columns without `orderBy`: newest first, the uuid breaking ties.
+EVENTS_DEFAULT_ORDER = [("timestamp", "DESC"), ("uuid", "DESC")]
+
+
 def events_query_sql(*, spec: EventsQuerySpec, team_id: int, since: datetime | None, until: datetime | None,
                      limit: int, offset: int) -> Sql:
     """The EventsQuery as one SELECT; `*` expands to STAR_FIELDS and the caller regroups them."""
@@ -184,7 +188,7 @@ def events_query_sql(*, spec: EventsQuerySpec, team_id: int, since: datetime | N
         groups = [str(positions[column]) for column in spec.select if column != "count()"]
         if groups:
             sql.add(" GROUP BY " + ", ".join(groups))
-    order = spec.order_by or ([("count()", "DESC")] if aggregated else [("timestamp", "DESC"), ("uuid", "DESC")])
+    order = spec.order_by or ([("count()", "DESC")] if aggregated else EVENTS_DEFAULT_ORDER)
     parts = []
     for column, direction in order:
         if aggregated:
