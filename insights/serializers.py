@@ -18,7 +18,17 @@ from insights.query_spec import fail, parse_query
 from insights.selectors import regex_check
 
 MAX_TAGS = 100
-TAGS_HELP = "Tag names; stored lowercased, stripped, without duplicates, and answered sorted."
+
+
+class SortedTagListField(TagListField):
+    """Event definitions' tag normalising, kept sorted (insights and dashboards answer tags sorted)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "Tag names; stored lowercased, stripped, without duplicates, and answered sorted.")
+        super().__init__(required=False, max_length=MAX_TAGS, **kwargs)
+
+    def to_internal_value(self, data) -> list[str]:
+        return sorted(super().to_internal_value(data))
 
 
 def validate_query_json(value, path: list[str]) -> None:
@@ -102,7 +112,7 @@ class InsightSerializer(serializers.ModelSerializer):
     last_modified_by = UserBasicSerializer(read_only=True)
     filters = serializers.SerializerMethodField()
     order = serializers.SerializerMethodField()
-    tags = TagListField(required=False, max_length=MAX_TAGS, help_text=TAGS_HELP)
+    tags = SortedTagListField()
     is_sample = serializers.SerializerMethodField()
     result = serializers.SerializerMethodField()
     hasMore = serializers.SerializerMethodField()
@@ -133,9 +143,6 @@ class InsightSerializer(serializers.ModelSerializer):
         if value is not None:
             validate_query_json(value, [])
         return value
-
-    def validate_tags(self, value: list[str]) -> list[str]:
-        return sorted(value)
 
     def _result(self, insight) -> dict:
         return self.context.get("results", {}).get(insight.pk) or {}
@@ -208,7 +215,7 @@ class DashboardBasicSerializer(serializers.ModelSerializer):
     filters = serializers.JSONField(required=False, help_text="`date_from` / `date_to` override every tile's dates.")
     is_shared = serializers.SerializerMethodField()
     creation_mode = serializers.SerializerMethodField()
-    tags = TagListField(required=False, max_length=MAX_TAGS, help_text=TAGS_HELP)
+    tags = SortedTagListField()
     _create_in_folder = serializers.CharField(required=False, write_only=True, allow_blank=True, max_length=4000)
 
     class Meta:
@@ -218,9 +225,6 @@ class DashboardBasicSerializer(serializers.ModelSerializer):
             "deleted", "creation_mode", "filters", "tags", "team_id", "_create_in_folder",
         ]
         read_only_fields = ["id", "created_at", "last_accessed_at", "team_id"]
-
-    def validate_tags(self, value: list[str]) -> list[str]:
-        return sorted(value)
 
     def validate_filters(self, value):
         if value is None:
@@ -239,7 +243,6 @@ class DashboardBasicSerializer(serializers.ModelSerializer):
 
     def get_creation_mode(self, dashboard) -> str:
         return "default"
-
 
 
 class DashboardSerializer(DashboardBasicSerializer):
