@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from file_system.models import FileSystem, FileSystemShortcut, FileSystemViewLog
 from file_system.paths import MAX_PATH_LENGTH, path_normalize
+from posthog_core.serializers import iso_8601
 
 
 def _validate_path(value: str) -> str:
@@ -22,13 +23,6 @@ def _validate_path(value: str) -> str:
 
 
 _DATETIME = serializers.DateTimeField()
-
-
-def _iso(value, tz) -> str:
-    # DRF's DateTimeField.to_representation for an aware datetime and the ISO-8601 setting, without
-    # looking the current timezone up again for every entry.
-    text = value.astimezone(tz).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class FileSystemSerializer(serializers.ModelSerializer):
@@ -52,7 +46,7 @@ class FileSystemSerializer(serializers.ModelSerializer):
         # test compares the two), built directly.
         shortcut, created_at = entry.shortcut, entry.created_at
         if created_at is not None:
-            created_at = _iso(created_at, self._timezone) if timezone.is_aware(created_at) else _DATETIME.to_representation(created_at)
+            created_at = iso_8601(created_at, self._timezone) if timezone.is_aware(created_at) else _DATETIME.to_representation(created_at)
         return {
             "id": str(entry.id),
             "path": entry.path,
