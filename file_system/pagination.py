@@ -1,12 +1,11 @@
-"""List pagination for `/file_system/`: the count rides along the page query as a scalar subquery
-(one round trip instead of two), and PostHog's `users` lists the creators named in the page."""
+"""List pagination for `/file_system/`: pages a FileSystemListQuery (the count rides along the page
+statement), and PostHog's `users` lists the creators named in the page."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Subquery
-
 from accounts.serializers import UserBasicSerializer
-from file_system.models import ENTRY_COLUMNS
+from file_system import selectors
+from file_system.filters import FileSystemListQuery
 from posthog_core.models import User
 from posthog_core.pagination import MAX_BIGINT, LimitOffsetPagination
 
@@ -21,30 +20,16 @@ def _creator_ids(entries) -> set[int]:
     }
 
 
-# Annotations FileSystemSerializer reads when the list ordering added them.
-ROW_ANNOTATIONS = ("last_viewed_at",)
-
-
 class FileSystemPagination(LimitOffsetPagination):
     page_items: list = []
     organization_id = None
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, query: FileSystemListQuery, request, view=None):
         self.request = request
         self.limit = self.get_limit(request)
         self.offset = self.get_offset(request)
-        # One team per query, so grouping by team yields the single total row.
-        total = queryset.order_by().values("team").annotate(fs_total=Count("*")).values("fs_total")
-        # Named rows of just the columns the page shows: building 100 model instances (with the
-        # columns nobody reads) cost more than the page query itself.
-        columns = [*ENTRY_COLUMNS, *(name for name in ROW_ANNOTATIONS if name in queryset.query.annotations), "fs_total"]
-        rows = queryset.annotate(fs_total=Subquery(total)).values_list(*columns, named=True)
-        self.page_items = list(rows[self.offset:self.offset + self.limit])
-        if self.page_items:
-            self.count = self.page_items[0].fs_total
-        else:
-            self.count = 0 if self.offset == 0 else queryset.count()
-        self.organization_id = view.team.organization_id if view is not None else None
+        self.count, self.page_items = selectors.file_system_page(team=view.team, query=query, offset=self.offset, limit=self.limit)
+        self.organization_id = view.team.organization_id
         return self.page_items
 
     def extra_response_data(self) -> dict:

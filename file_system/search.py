@@ -1,30 +1,39 @@
-"""The file-system search grammar (§8.2) turned into one `Q` per token, AND-ed together.
+"""The file-system search grammar (§8.2) turned into one SQL condition per token, AND-ed together.
 
 Tokens split shell-style (quotes keep spaces; an unbalanced quote falls back to whitespace
 splitting). A leading `-` or `!` negates a token. Fields: `path:` (parent segments), `name:`
 (last segment), `user:`/`author:` (`me` = the current user), `type:` (exact, `x/` prefix, bare hog
 kinds), `ref:`. Anything else is plain text matched against path or type, where `/` also matches
 an escaped `\\/`.
+
+Conditions are SQL over the alias `f` (the entries table); every value goes through `bind`, which
+returns a named placeholder, so nothing the user typed is ever interpolated.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-
-from django.db.models import F, Func, Q, TextField, Value
-from django.db.models.functions import Concat
+from collections.abc import Callable
 
 from posthog_core.models import User
 
 HOG_FUNCTION_KINDS = frozenset({"broadcast", "campaign", "destination", "site_app", "source", "transformation"})
 FIELDS = frozenset({"path", "name", "user", "author", "type", "ref"})
 # The escaped parent part of a path: everything up to (and with) the last unescaped `/`.
-_PARENT_RE = r"^((?:(?:\\.|[^\\/])*/)*)"
+PARENT_RE = r"^((?:(?:\\.|[^\\/])*/)*)"
+
+Bind = Callable[[object], str]
 
 
-def parent_expression() -> Func:
-    return Func(F("path"), Value(_PARENT_RE), function="substring", output_field=TextField())
+def like_escape(value: str) -> str:
+    """`value` as a literal inside a LIKE pattern (PostgreSQL's default escape is the backslash)."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains_sql(column: str, value: str, bind: Bind) -> str:
+    """Case-insensitive substring match in the `UPPER(col) LIKE` form the name trigram index serves."""
+    return f"UPPER({column}) LIKE UPPER({bind('%' + like_escape(value) + '%')})"
 
 
 def search_tokens(text: str) -> list[str]:
@@ -39,30 +48,31 @@ def _term_regex(term: str) -> str:
     return r"\\?/".join(re.escape(part) for part in term.split("/"))
 
 
-def _user_q(value: str, user) -> Q:
+def _user_sql(value: str, user, bind: Bind) -> str:
     if value.lower() == "me":
-        return Q(created_by_id=getattr(user, "pk", None))
-    matching = User.objects.annotate(full_name=Concat("first_name", Value(" "), "last_name")).filter(
-        Q(full_name__icontains=value) | Q(email__icontains=value)
-    )
-    return Q(created_by__in=matching.values("pk"))
+        pk = getattr(user, "pk", None)
+        return "f.created_by_id IS NULL" if pk is None else f"f.created_by_id = {bind(pk)}"
+    users = User._meta.db_table
+    full_name = contains_sql("(u.first_name || ' ' || u.last_name)", value, bind)
+    email = contains_sql("u.email", value, bind)
+    return f"f.created_by_id IN (SELECT u.id FROM {users} u WHERE {full_name} OR {email})"
 
 
-def _type_q(value: str) -> Q:
+def _type_sql(value: str, bind: Bind) -> str:
     if value.endswith("/"):
-        return Q(type__startswith=value)
+        return f"f.type LIKE {bind(like_escape(value) + '%')}"
     if value in HOG_FUNCTION_KINDS:
-        return Q(type=f"hog_function/{value}")
-    return Q(type=value)
+        return f"f.type = {bind(f'hog_function/{value}')}"
+    return f"f.type = {bind(value)}"
 
 
-def _plain_q(term: str, *, name_only: bool) -> Q:
+def _plain_sql(term: str, *, name_only: bool, bind: Bind) -> str:
     if name_only:
-        return Q(name__icontains=term)
-    return Q(path__iregex=_term_regex(term)) | Q(type__icontains=term)
+        return contains_sql("f.name", term, bind)
+    return f"(f.path ~* {bind(_term_regex(term))} OR {contains_sql('f.type', term, bind)})"
 
 
-def token_q(token: str, *, user, name_only: bool = False) -> Q | None:
+def token_sql(token: str, *, user, bind: Bind, name_only: bool = False) -> str | None:
     """The condition one token adds, or None for an empty token."""
     negate = len(token) > 1 and token[0] in "-!"
     if negate:
@@ -70,29 +80,24 @@ def token_q(token: str, *, user, name_only: bool = False) -> Q | None:
     field, sep, value = token.partition(":")
     field = field.lower()
     if not sep or field not in FIELDS or not value:
-        condition = _plain_q(token, name_only=name_only) if token else None
+        condition = _plain_sql(token, name_only=name_only, bind=bind) if token else None
     elif field == "path":
-        condition = Q(fs_parent__iregex=_term_regex(value))
+        condition = f"substring(f.path, {bind(PARENT_RE)}) ~* {bind(_term_regex(value))}"
     elif field == "name":
-        condition = Q(name__icontains=value)
+        condition = contains_sql("f.name", value, bind)
     elif field in ("user", "author"):
-        condition = _user_q(value, user)
+        condition = _user_sql(value, user, bind)
     elif field == "type":
-        condition = _type_q(value)
+        condition = _type_sql(value, bind)
     else:
-        condition = Q(ref=value)
+        condition = f"f.ref = {bind(value)}"
     if condition is None:
         return None
-    return ~condition if negate else condition
+    # A negated token excludes the entries it matches; a NULL (no creator, no ref) matches nothing.
+    return f"NOT COALESCE({condition}, false)" if negate else condition
 
 
-def search_filter(queryset, text: str, *, user, name_only: bool = False):
-    """Apply every token of `text` to `queryset` (AND)."""
-    tokens = search_tokens(text)
-    if any(token.lstrip("-!").lower().startswith("path:") for token in tokens):
-        queryset = queryset.annotate(fs_parent=parent_expression())
-    for token in tokens:
-        condition = token_q(token, user=user, name_only=name_only)
-        if condition is not None:
-            queryset = queryset.filter(condition)
-    return queryset
+def search_sql(text: str, *, user, bind: Bind, name_only: bool = False) -> list[str]:
+    """One condition per non-empty token of `text` (to be AND-ed)."""
+    conditions = (token_sql(token, user=user, bind=bind, name_only=name_only) for token in search_tokens(text))
+    return [condition for condition in conditions if condition is not None]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers as drf_serializers
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from file_system import services
-from file_system.filters import FileSystemFilterSet
+from file_system.filters import LIST_PARAMETERS, FileSystemListQuery
 from file_system.models import FOLDER, FileSystem, FileSystemShortcut
 from file_system.pagination import FileSystemPagination
 from file_system.paths import path_normalize
@@ -37,17 +37,20 @@ def _new_path(request) -> str:
     return value or ""
 
 
-# NOTE: count/move/link take `filterset_class=None`: DRF's get_object() runs the list filters and
-# ordering otherwise, which these actions neither document nor need.
+@extend_schema_view(list=extend_schema(parameters=LIST_PARAMETERS))
 class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     scope_object = "file_system"
     scope_object_read_actions = ("count", "count_by_path")
     scope_object_write_actions = ("move", "link", "log_view")
     queryset = FileSystem.objects.all()
     serializer_class = FileSystemSerializer
-    filterset_class = FileSystemFilterSet
+    filter_backends = []  # the list parses its own filters (FileSystemListQuery)
     pagination_class = FileSystemPagination
     lookup_value_regex = UUID_PATTERN
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(FileSystemListQuery.parse(request.query_params, user=request.user))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def perform_create(self, serializer):
         data = {"type": "", **serializer.validated_data}
@@ -60,7 +63,7 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
         services.file_system_delete(entry=instance)
 
     @extend_schema(request=None, responses=FileSystemCountSerializer)
-    @action(detail=True, methods=["post"], filterset_class=None)
+    @action(detail=True, methods=["post"])
     def count(self, request, **kwargs):
         entry = self.get_object()
         if entry.type != FOLDER:
@@ -71,7 +74,7 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
         request=None, responses=FileSystemCountSerializer,
         parameters=[OpenApiParameter("path", OpenApiTypes.STR, required=True, description="The folder path to count below.")],
     )
-    @action(detail=False, methods=["post"], filterset_class=None)
+    @action(detail=False, methods=["post"])
     def count_by_path(self, request, **kwargs):
         path = path_normalize(request.query_params.get("path") or "")
         if not path.strip() or "\x00" in path:
@@ -79,13 +82,13 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
         return Response(FileSystemCountSerializer(services.file_system_count(team=self.team, path=path)).data)
 
     @extend_schema(request=FileSystemMoveSerializer, responses=FileSystemSerializer)
-    @action(detail=True, methods=["post"], filterset_class=None)
+    @action(detail=True, methods=["post"])
     def move(self, request, **kwargs):
         entry = services.file_system_move(entry=self.get_object(), new_path=_new_path(request), user=request.user)
         return Response(FileSystemSerializer(entry).data)
 
     @extend_schema(request=FileSystemMoveSerializer, responses=FileSystemSerializer)
-    @action(detail=True, methods=["post"], filterset_class=None)
+    @action(detail=True, methods=["post"])
     def link(self, request, **kwargs):
         entry = services.file_system_link(entry=self.get_object(), new_path=_new_path(request), user=request.user)
         return Response(FileSystemSerializer(entry).data)
@@ -98,7 +101,7 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
         ],
     )
     @extend_schema(methods=["POST"], request=FileSystemLogViewSerializer, responses={204: None})
-    @action(detail=False, methods=["get", "post"], pagination_class=None, filterset_class=None)
+    @action(detail=False, methods=["get", "post"], pagination_class=None)
     def log_view(self, request, **kwargs):
         if request.method == "GET":
             limit = min(parse_non_negative(request.query_params.get("limit"), "limit", 100, 1), 1000)
@@ -115,7 +118,7 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
         responses=inline_serializer("FileSystemUnfiledResponse", {"count": drf_serializers.IntegerField()}),
         parameters=[OpenApiParameter("type", OpenApiTypes.STR, description="Only objects of this type (insight, dashboard).")],
     )
-    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None,
+    @action(detail=False, methods=["get"], pagination_class=None,
             required_scopes=["file_system:read"])  # PostHog lists unfiled as a read action (§2)
     def unfiled(self, request, **kwargs):
         # Backfills entries for insights and dashboards that have none (issue #7).

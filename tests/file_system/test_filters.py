@@ -1,11 +1,12 @@
-"""Search grammar (cases 70–73) through FileSystemFilterSet, and the EXPLAIN of indexed reads."""
+"""Search grammar (cases 70–73) through FileSystemListQuery, and the EXPLAIN of indexed reads."""
 
 import pytest
 from django.db import connection
-from django.test import RequestFactory
+from django.http import QueryDict
 
-from file_system.filters import FileSystemFilterSet
+from file_system.filters import FileSystemListQuery
 from file_system.models import FileSystem, path_c
+from file_system.selectors import file_system_page, file_system_page_sql
 from file_system.services import descendants_of, entries_at
 from tests.factories import UserFactory
 from tests.file_system.factories import FileSystemFactory
@@ -13,12 +14,15 @@ from tests.file_system.factories import FileSystemFactory
 pytestmark = pytest.mark.django_db
 
 
+def list_query(user, **params) -> FileSystemListQuery:
+    query = QueryDict(mutable=True)
+    query.update(params)
+    return FileSystemListQuery.parse(query, user=user)
+
+
 def search(user, text, **extra):
-    request = RequestFactory().get("/")
-    request.user = user
-    filterset = FileSystemFilterSet({"search": text, **extra}, queryset=FileSystem.objects.all(), request=request)
-    assert filterset.is_valid(), filterset.errors
-    return [entry.path for entry in filterset.qs]
+    _, page = file_system_page(team=user.current_project, query=list_query(user, search=text, **extra), offset=0, limit=100)
+    return [entry.path for entry in page]
 
 
 @pytest.fixture
@@ -131,8 +135,9 @@ def seeded(team):
     return team
 
 
-def explain(queryset) -> str:
-    sql, params = queryset.query.sql_with_params()
+def explain(queryset=None, *, sql=None, params=None) -> str:
+    if queryset is not None:
+        sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())
@@ -145,22 +150,19 @@ def test_count_below_folder_uses_path_index(seeded):
     assert "Seq Scan" not in plan
 
 
+def explain_page(user, team, **params) -> str:
+    sql, values = file_system_page_sql(team=team, query=list_query(user, **params), offset=0, limit=100)
+    return explain(sql=sql, params=values)
+
+
 def test_parent_listing_with_depth_uses_a_path_range_index(user, seeded):
-    request = RequestFactory().get("/")
-    request.user = user
-    filterset = FileSystemFilterSet(
-        {"parent": "Folder7", "depth": "3"}, queryset=FileSystem.objects.filter(team=seeded), request=request
-    )
-    plan = explain(filterset.qs[:100])
+    plan = explain_page(user, seeded, parent="Folder7", depth="3")
     assert "Index Cond" in plan and ">= 'Folder7/'" in plan
     assert "Seq Scan" not in plan
 
 
 def test_exact_path_filter_uses_path_index(user, seeded):
-    request = RequestFactory().get("/")
-    request.user = user
-    filterset = FileSystemFilterSet({"path": "Folder7/sub 0/item 357"}, queryset=FileSystem.objects.filter(team=seeded), request=request)
-    plan = explain(filterset.qs[:100])
+    plan = explain_page(user, seeded, path="Folder7/sub 0/item 357")
     assert "Index Cond" in plan and "= 'Folder7/sub 0/item 357'" in plan
     assert "Seq Scan" not in plan
 
@@ -178,7 +180,4 @@ def test_count_entries_come_in_index_order_without_sort(seeded):
 
 
 def test_name_search_uses_trigram_index(user, seeded):
-    request = RequestFactory().get("/")
-    request.user = user
-    filterset = FileSystemFilterSet({"search": 'name:"item 1234"'}, queryset=FileSystem.objects.filter(team=seeded), request=request)
-    assert "file_system_name_trgm" in explain(filterset.qs[:100])
+    assert "file_system_name_trgm" in explain_page(user, seeded, search='name:"item 1234"')

@@ -5,8 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from rest_framework import serializers
 
-from file_system.models import ENTRY_COLUMNS
-from file_system.pagination import ROW_ANNOTATIONS
+from file_system.selectors import FileSystemRow
 from file_system.serializers import FileSystemSerializer
 from tests.file_system.factories import FileSystemFactory
 
@@ -45,5 +44,5 @@ def test_list_rows_carry_every_serialized_field(session_client, team):
     assert listed == [retrieved]
 
 
-def test_entry_columns_are_the_serialized_fields():
-    assert set(FileSystemSerializer.Meta.fields) == {*ENTRY_COLUMNS, *ROW_ANNOTATIONS}
+def test_list_rows_are_the_serialized_fields():
+    assert set(FileSystemSerializer.Meta.fields) == set(FileSystemRow._fields)
