@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections import namedtuple
 from datetime import timedelta
 
-import orjson
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import OuterRef, QuerySet
@@ -72,9 +72,10 @@ def _user(row: tuple, start: int) -> UserRow | None:
     if row[start] is None:
         return None
     values = list(row[start:start + len(USER_FIELDS)])
-    # Django's connection loads jsonb as text (JSONField parses it); a raw row has to do the same.
+    # Django's connection loads jsonb as text (JSONField parses it with `json`); a raw row has to do
+    # the same, with the same parser: orjson turns integers past 64 bits into floats and refuses 1e400.
     if values[HEDGEHOG_AT] is not None:
-        values[HEDGEHOG_AT] = orjson.loads(values[HEDGEHOG_AT])
+        values[HEDGEHOG_AT] = json.loads(values[HEDGEHOG_AT])
     return UserRow._make(values)
 
 

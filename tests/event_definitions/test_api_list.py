@@ -226,3 +226,11 @@ def test_list_query_count_is_constant_in_page_size(session_client, team, user, e
         response = session_client.get(ed_url(f"?limit={page_size}"))
 
     assert len(response.json()["results"]) == page_size
+
+
+def test_list_keeps_integers_beyond_64_bits_in_owner_hedgehog_config(session_client, team, user, ed_url):
+    big = 123456789012345678901234567890
+    user.hedgehog_config = {"big": big}
+    user.save(update_fields=["hedgehog_config"])
+    EventDefinitionFactory(team=team, name="owned", owner=user)
+    assert session_client.get(ed_url()).json()["results"][0]["owner"]["hedgehog_config"] == {"big": big}
