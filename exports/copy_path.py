@@ -38,8 +38,8 @@ from posthog_core.models import Project, User
 
 EVENTS_LIST_URL_NAME = "event-list"
 _TEXT_COLUMNS = {"id": "uuid::text", "event": "event", "distinct_id": "distinct_id"}
-# Qualified: bare, `uuid` would name the `id` cell's text output (a text sort, no index order).
-_ORDER = compiler.Sql(f"{compiler.TABLE}.timestamp DESC, {compiler.TABLE}.uuid DESC")
+# The view's order: newest first, the uuid breaking ties.
+_ORDER = [(compiler.Sql("timestamp"), "DESC"), (compiler.Sql("uuid"), "DESC")]
 # A value that must fall back: 1 / 0 in the branch that only such a value reaches (the planner can't
 # fold it, since it depends on the row).
 _FALL_BACK = "(1 / (jsonb_typeof({value}) NOT IN ('object', 'array'))::int)::text"

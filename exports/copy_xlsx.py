@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from exports.copy_csv import EventsCopyPlan, copy_out
+from exports.copy_csv import EventsCopyPlan, copy_out, sorted_rows_sql
 from exports.renderers import SheetXml
 from exports.renderers.xlsx import STYLE_DATETIME, XLSX_MAX_ROWS, XLSX_MAX_STRING
 from insights import compiler
@@ -65,23 +65,24 @@ _PROPERTY = (
     "WHEN 'array' THEN CASE WHEN ({p})::text ~ '[0-9]\\.[0-9]|[0-9]{{19}}' THEN " + _FALL_BACK + " ELSE {array} END "
     "WHEN 'object' THEN " + _FALL_BACK + " ELSE '<c/>' END"
 )
-_COPY = ("COPY (SELECT '<row>' || {cells} || '</row>' FROM {table} WHERE {where} ORDER BY {order} LIMIT %s) "
-         "TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')")
+_COPY = "COPY ({select}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')"
 
 
 def events_xlsx_sheet(*, plan: EventsCopyPlan, row_limit: int, on_done: Callable[[int, bool], None]) -> SheetXml:
     """The plan's rows as a sheet of PostgreSQL-rendered rows. Streaming starts when the writer reads
     the chunks; when they end, `on_done(rows, truncated)`. A value only the streamed path renders
     raises CopyFallback while streaming."""
-    cells = compiler.Sql()
+    cells = compiler.Sql("'<row>' || ")
     for index, column in enumerate(plan.columns):
         cell = _cell(column)
         cells.add((" || " if index else "") + cell.text, *cell.params)
+    cells.add(" || '</row>'")
     limit = min(row_limit, XLSX_MAX_ROWS - 2)  # the header and the truncation note need their rows
-    sql = _COPY.format(cells=cells.text, table=compiler.TABLE, where=plan.where.text, order=plan.order.text)
+    select = sorted_rows_sql(cells=cells, width=1, where=plan.where, order=plan.order)
+    sql = _COPY.format(select=select.text)
 
     def chunks() -> Iterator[bytes]:
-        blocks = copy_out(sql, [*cells.params, *plan.where.params, *plan.order.params, limit + 1], limit)
+        blocks = copy_out(sql, [*select.params, limit + 1], limit)
         yield from blocks
         plan.log()
         on_done(blocks.rowcount, blocks.truncated)

@@ -80,6 +80,22 @@ def test_csv_copy_fast_path_matches_streamed_rows(team, user, monkeypatch, zone)
     assert fast[1][4].endswith(("+00:00", "-05:00")) and ".250000" in fast[1][4]
 
 
+def test_csv_copy_fast_path_keeps_order_by_property_and_cap_of_streamed_rows(team, user, safari_events, monkeypatch,
+                                                                            settings):
+    # The COPY sorts inside a subquery and limits outside it: same order and cut as the streamed path.
+    settings.EXPORT_ROW_LIMIT = 4
+    query = {**EVENTS_QUERY, "orderBy": ["properties.$browser DESC", "timestamp DESC"]}
+    copied = []
+    real_copy = assembly.events_csv_copy
+    monkeypatch.setattr(assembly, "events_csv_copy", lambda **kw: copied.append(real_copy(**kw)) or copied[-1])
+    fast = create(team, user, "text/csv", export_context={"source": query})
+    monkeypatch.setattr(assembly.ExportSource, "copy_csv", lambda self, out: False)
+    streamed = create(team, user, "text/csv", export_context={"source": query})
+    assert copied == [(4, True)] and (streamed.rows_exported, streamed.truncated) == (4, True)
+    assert csv_rows(fast) == csv_rows(streamed)
+    assert [row[0] for row in csv_rows(fast)[1:]] == [str(safari_events[i].uuid) for i in (4, 2, 0, 5)]
+
+
 def test_csv_with_object_property_values_flattens_like_posthog(team, user):
     event_create(team, "$pageview", "2019-12-10T10:00:00", "u-1", nested={"a": 1})
     rows = csv_rows(create(team, user, "text/csv", export_context={
