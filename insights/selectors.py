@@ -75,35 +75,54 @@ def _event_window(spec: EventsQuerySpec, zone, now: datetime, path: list[str]):
     return bounds
 
 
+def _native_types(zone, embed_json: bool) -> bool:
+    """Whether UUIDs and timestamps may stay objects for orjson to write (in C) instead of str() and
+    isoformat() here: orjson writes them the same, except that it rounds UTC offsets to whole
+    minutes (historic local mean times have seconds). The driver's timestamps are in the
+    connection's zone, so only when that and the project's zone are both UTC."""
+    return embed_json and zone.key == "UTC" and connection.timezone == UTC
+
+
 def _row_shaper(spec: EventsQuerySpec, zone, embed_json: bool = False):
-    """A function turning one SQL row into the row PostHog answers, in `select` order.
+    """A function turning the SQL rows into the rows PostHog answers, in `select` order.
 
     With `embed_json`, property JSON stays PostgreSQL's text as an orjson fragment (for
     rendering.json_response) instead of being parsed here only to be encoded again.
     """
     _json = raw_json if embed_json else json_loads
+    if _native_types(zone, embed_json):
+        stamp, text = _same, _same
+    else:
+        stamp, text = (lambda value: value.astimezone(zone).isoformat()), str
+    if spec.select == ["*"]:  # the common case, without the per-column dispatch below
+        return lambda rows: [[{"uuid": text(uuid), "event": event, "properties": _json(properties),
+                               "timestamp": stamp(timestamp), "distinct_id": distinct_id}]
+                             for uuid, event, properties, timestamp, distinct_id in rows]
+    converters = {"timestamp": stamp, "uuid": text}
 
     def shape(row: tuple) -> list:
         out, index = [], 0
         for column in spec.select:
             if column == "*":
                 uuid, event, properties, timestamp, distinct_id = row[index:index + 5]
-                out.append({"uuid": str(uuid), "event": event, "properties": _json(properties),
-                            "timestamp": timestamp.astimezone(zone).isoformat(), "distinct_id": distinct_id})
+                out.append({"uuid": text(uuid), "event": event, "properties": _json(properties),
+                            "timestamp": stamp(timestamp), "distinct_id": distinct_id})
                 index += 5
                 continue
             value = row[index]
-            if column == "timestamp":
-                value = value.astimezone(zone).isoformat()
-            elif column == "uuid":
-                value = str(value)
-            elif column.startswith("properties."):
+            if column.startswith("properties."):
                 value = _json(value)
+            elif column in converters:
+                value = converters[column](value)
             out.append(value)
             index += 1
         return out
 
-    return shape
+    return lambda rows: [shape(row) for row in rows]
+
+
+def _same(value):
+    return value
 
 
 def events_query_run(*, team: Project, spec: EventsQuerySpec, now: datetime, path: list[str],
@@ -114,10 +133,9 @@ def events_query_run(*, team: Project, spec: EventsQuerySpec, now: datetime, pat
     sql = compiler.events_query_sql(spec=spec, team_id=team.id, since=since, until=until, limit=spec.limit + 1,
                                     offset=spec.offset)
     rows = _run(sql)
-    shape = _row_shaper(spec, zone, embed_json)
     return {
         "columns": list(spec.select),
-        "results": [shape(row) for row in rows[:spec.limit]],
+        "results": _row_shaper(spec, zone, embed_json)(rows[:spec.limit]),
         "types": [[column, TYPES.get(column, "Nullable(String)")] for column in spec.select],
         "hasMore": len(rows) > spec.limit,
         "limit": spec.limit,
@@ -143,8 +161,7 @@ def events_query_rows(*, team: Project, spec: EventsQuerySpec, now: datetime, ro
         try:
             cursor.execute(sql.text, sql.params)
             while batch := cursor.fetchmany(STREAM_BATCH):
-                for row in batch:
-                    yield shape(row)
+                yield from shape(batch)
         finally:
             cursor.close()
 
@@ -283,14 +300,18 @@ def events_list(*, team: Project, params: dict, limit: int) -> tuple[list[dict],
     """The legacy `/events/` page: newest first, keyset-paged on (timestamp, uuid).
 
     `params` holds the raw query parameters (`event`, `distinct_id`, `properties` as a JSON list,
-    `after`, `before`, `cursor`). Returns the rows and the cursor of the next page (or None);
-    `properties` are orjson fragments of PostgreSQL's own JSON text (see insights.rendering).
+    `after`, `before`, `cursor`). Returns the rows and the cursor of the next page (or None).
+    The rows are for orjson (insights.rendering.json_response): `properties` are fragments of
+    PostgreSQL's own JSON text, and ids and timestamps may be UUID and datetime objects.
     """
     where = events_list_where(team=team, params=params)
     rows = _run(compiler.Sql(
         f"SELECT uuid, distinct_id, properties, event, timestamp FROM {compiler.TABLE} WHERE {where.text} "
         "ORDER BY timestamp DESC, uuid DESC LIMIT %s", [*where.params, limit + 1]))
-    page = [{"id": str(uuid), "distinct_id": distinct_id, "properties": raw_json(properties), "event": event,
-             "timestamp": timestamp.isoformat()} for uuid, distinct_id, properties, event, timestamp in rows[:limit]]
+    # Timestamps as the driver gives them (the connection's zone, UTC); see _native_types.
+    native = connection.timezone == UTC
+    stamp, text = (_same, _same) if native else (datetime.isoformat, str)
+    page = [{"id": text(uuid), "distinct_id": distinct_id, "properties": raw_json(properties), "event": event,
+             "timestamp": stamp(timestamp)} for uuid, distinct_id, properties, event, timestamp in rows[:limit]]
     next_cursor = _encode_cursor(rows[limit - 1][4], rows[limit - 1][0]) if len(rows) > limit else None
     return page, next_cursor

@@ -3,6 +3,7 @@
 import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -272,3 +273,33 @@ def test_query_events_star_rows_carry_stored_properties_as_json(session_client, 
          "properties": {"n": 2**70, "obj": {"a": [1, "two", None]}, "quote": 'say "hi" \\ bye'}},
         {"a": [1, "two", None]},
     ]]
+
+
+def test_query_and_events_write_ids_and_times_exactly_as_str_and_isoformat(session_client, team):
+    # orjson writes UUIDs and timestamps itself in UTC projects; the bytes must not change.
+    events = [make_event(team, "tick", moment) for moment in (
+        datetime(2024, 3, 15, 11, 0, 0, 120000, tzinfo=UTC), datetime(2024, 3, 15, 10, 0, tzinfo=UTC))]
+    query = {"kind": "EventsQuery", "select": ["*", "uuid", "timestamp"], "after": "all"}
+
+    bodies = [session_client.post(query_url(team), {"query": query}, format="json").content.decode(),
+              session_client.get(events_url(team)).content.decode()]
+
+    assert all('"2024-03-15T11:00:00.120000+00:00"' in body for body in bodies)
+    for body in bodies:
+        for event in events:
+            assert f'"{event.uuid}"' in body and f'"{event.timestamp.isoformat()}"' in body
+
+
+def test_query_times_in_a_zone_whose_offset_has_seconds_keep_them(session_client, team):
+    # Amsterdam's local mean time in 1900 was UTC+00:19:32, which RFC 3339 writers round to minutes.
+    team.timezone = "Europe/Amsterdam"
+    team.save()
+    event = make_event(team, "old", datetime(1900, 1, 1, tzinfo=UTC))
+    expected = event.timestamp.astimezone(ZoneInfo("Europe/Amsterdam")).isoformat()
+    query = {"kind": "EventsQuery", "select": ["*", "timestamp"], "after": "all"}
+
+    body = session_client.post(query_url(team), {"query": query}, format="json").json()
+
+    assert expected.endswith("+00:19:32")
+    assert body["results"] == [[{"uuid": str(event.uuid), "event": "old", "properties": {}, "timestamp": expected,
+                                 "distinct_id": "user-1"}, expected]]
