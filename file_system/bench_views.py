@@ -17,10 +17,12 @@ BASELINE_SQL = {
             (SELECT count(*) FROM file_system_filesystem WHERE {_BELOW} AND depth = %(depth)s) AS total
         FROM file_system_filesystem WHERE {_BELOW} AND depth = %(depth)s
         ORDER BY (type = 'folder') DESC, lower(path), id LIMIT 100""",
-    "search_name": f"""SELECT {_COLUMNS},
-            (SELECT count(*) FROM file_system_filesystem WHERE team_id = %(team)s AND upper(name) LIKE %(term)s) AS total
-        FROM file_system_filesystem WHERE team_id = %(team)s AND upper(name) LIKE %(term)s
-        ORDER BY lower(path), id LIMIT 100""",
+    # Names live in their own table with the trigram index (FileSystemName); the count needs no join.
+    "search_name": f"""SELECT {", ".join(f"f.{column}" for column in _COLUMNS.split(", "))},
+            (SELECT count(*) FROM file_system_filesystemname WHERE team_id = %(team)s AND upper(name) LIKE %(term)s) AS total
+        FROM file_system_filesystemname n JOIN file_system_filesystem f ON f.id = n.entry_id
+        WHERE n.team_id = %(team)s AND upper(n.name) LIKE %(term)s
+        ORDER BY lower(f.path), f.id LIMIT 100""",
     "count": f"""SELECT {_COLUMNS}, (SELECT count(*) FROM file_system_filesystem WHERE {_BELOW}) AS total
         FROM file_system_filesystem WHERE {_BELOW} ORDER BY depth, path COLLATE "C" LIMIT 200""",
 }

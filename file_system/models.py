@@ -66,7 +66,8 @@ class FileSystem(models.Model):
     meta = models.JSONField(default=dict, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    # Derived, never written by the application: the unescaped last segment for `name:` search.
+    # Derived, never written by the application: the unescaped last segment, mirrored into
+    # FileSystemName (for `name:` search) by the database's triggers.
     name = models.GeneratedField(expression=_last_segment_expression(), output_field=models.TextField(), db_persist=True)
 
     class Meta:
@@ -81,12 +82,7 @@ class FileSystem(models.Model):
             # each index on it is one more insert per moved entry.
             models.Index(F("team"), F("depth"), Collate(F("path"), "C"), name="file_system_team_depth_path_c"),
             models.Index(fields=["team", "type", "ref"], name="file_system_team_type_ref"),
-            # Django's icontains compiles to UPPER(col) LIKE UPPER(%s): index that expression.
-            # A 32 MB pending list lets a large move append its entries and leave merging them to
-            # (auto)vacuum: ~20% faster moves of 100k entries, at a small cost to searches meanwhile.
-            GinIndex(
-                OpClass(Upper("name"), name="gin_trgm_ops"), name="file_system_name_trgm", gin_pending_list_limit=32768
-            ),
+            # NOTE: no trigram index here: `name:` search reads FileSystemName, which a move leaves alone.
             # NOTE: no trigram index on `path`: it doubled the cost of moving a 100k-entry folder.
             # Plain search tokens scan the project's rows, as PostHog's do.
         ]
@@ -99,6 +95,29 @@ class FileSystem(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class FileSystemName(models.Model):
+    """Every entry's name (the unescaped last path segment) with the trigram index `name:` search uses.
+
+    Kept in step with FileSystem by statement-level triggers (migration 0009): whatever writes the
+    tree, ORM, raw SQL or COPY, writes here in the same statement. It is a table of its own because
+    a move rewrites every descendant's path but none of their names: with the trigram index on the
+    entries themselves, PostgreSQL inserted each moved entry into it again (an UPDATE that changes
+    an indexed column writes a new entry in every index), about 40% of a 100,000-entry move.
+    """
+
+    entry = models.OneToOneField(
+        FileSystem, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    team_id = models.BigIntegerField()
+    name = models.TextField()
+
+    class Meta:
+        indexes = [
+            # Django's icontains compiles to UPPER(col) LIKE UPPER(%s): index that expression.
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="file_system_name_trgm"),
+        ]
 
 
 class FileSystemShortcut(models.Model):

@@ -6,8 +6,9 @@ splitting). A leading `-` or `!` negates a token. Fields: `path:` (parent segmen
 kinds), `ref:`. Anything else is plain text matched against path or type, where `/` also matches
 an escaped `\\/`.
 
-Conditions are SQL over the alias `f` (the entries table); every value goes through `bind`, which
-returns a named placeholder, so nothing the user typed is ever interpolated.
+Conditions are SQL over the alias `f` (the entries table) in a statement that binds `%(team)s` to
+the project; every value goes through `bind`, which returns a named placeholder, so nothing the
+user typed is ever interpolated.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 import shlex
 from collections.abc import Callable
 
+from file_system.models import FileSystemName
 from posthog_core.models import User
 
 HOG_FUNCTION_KINDS = frozenset({"broadcast", "campaign", "destination", "site_app", "source", "transformation"})
@@ -34,6 +36,13 @@ def like_escape(value: str) -> str:
 def contains_sql(column: str, value: str, bind: Bind) -> str:
     """Case-insensitive substring match in the `UPPER(col) LIKE` form the name trigram index serves."""
     return f"UPPER({column}) LIKE UPPER({bind('%' + like_escape(value) + '%')})"
+
+
+def _name_sql(value: str, bind: Bind) -> str:
+    """Entries whose name (last segment) contains `value`: through the names' trigram index."""
+    names = FileSystemName._meta.db_table
+    return (f"f.id IN (SELECT n.entry_id FROM {names} n WHERE n.team_id = %(team)s"
+            f" AND {contains_sql('n.name', value, bind)})")
 
 
 def search_tokens(text: str) -> list[str]:
@@ -68,7 +77,7 @@ def _type_sql(value: str, bind: Bind) -> str:
 
 def _plain_sql(term: str, *, name_only: bool, bind: Bind) -> str:
     if name_only:
-        return contains_sql("f.name", term, bind)
+        return _name_sql(term, bind)
     return f"(f.path ~* {bind(_term_regex(term))} OR {contains_sql('f.type', term, bind)})"
 
 
@@ -84,7 +93,7 @@ def token_sql(token: str, *, user, bind: Bind, name_only: bool = False) -> str |
     elif field == "path":
         condition = f"substring(f.path, {bind(PARENT_RE)}) ~* {bind(_term_regex(value))}"
     elif field == "name":
-        condition = contains_sql("f.name", value, bind)
+        condition = _name_sql(value, bind)
     elif field in ("user", "author"):
         condition = _user_sql(value, user, bind)
     elif field == "type":
