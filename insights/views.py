@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -31,6 +33,7 @@ from insights.serializers import (
     InsightSerializer,
     QueryRequestSerializer,
     TrendsQueryResponseSerializer,
+    query_request_query,
 )
 from posthog_core.pagination import parse_non_negative
 from posthog_core.viewsets import TeamScopedViewSetMixin
@@ -42,6 +45,16 @@ EVENT_PARAMS = ("event", "distinct_id", "properties", "after", "before", "cursor
 
 def wants_refresh(request) -> bool:
     return str(request.query_params.get("refresh", "")).lower() in REFRESH_VALUES
+
+
+def next_query(params, cursor: str) -> str:
+    """The query string with `cursor` set, in the parameters' own order (what QueryDict.copy() and
+    urlencode() give, without the deep copy)."""
+    pairs = [(key, cursor if key == "cursor" else value) for key, values in params.lists()
+             for value in (values[-1:] if key == "cursor" else values)]
+    if "cursor" not in params:
+        pairs.append(("cursor", cursor))
+    return urlencode(pairs)
 
 
 def result_or_none(**kwargs) -> dict:
@@ -66,10 +79,8 @@ class QueryViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
         component_name="QueryResponse", resource_type_field_name=None,
         serializers=[EventsQueryResponseSerializer, TrendsQueryResponseSerializer])})
     def create(self, request, **kwargs):
-        serializer = QueryRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return json_response(services.query_execute(team=self.team, query=serializer.validated_data["query"],
-                                                    user=request.user, embed_json=True))
+        query = query_request_query(request.data)
+        return json_response(services.query_execute(team=self.team, query=query, user=request.user, embed_json=True))
 
 
 @extend_schema_view(list=extend_schema(responses=EventListResponseSerializer, parameters=[
@@ -96,11 +107,7 @@ class EventViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
                 fail([key], "Null characters are not allowed.", "null_characters_not_allowed")
         limit = min(parse_non_negative(request.query_params.get("limit"), "limit", 100, 1), 10_000)
         rows, cursor = selectors.events_list(team=self.team, params=params, limit=limit)
-        next_url = None
-        if cursor:
-            query = request.query_params.copy()
-            query["cursor"] = cursor
-            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        next_url = request.build_absolute_uri(f"{request.path}?{next_query(request.query_params, cursor)}") if cursor else None
         return json_response({"next": next_url, "results": rows})
 
     def retrieve(self, request, pk=None, **kwargs):

@@ -303,3 +303,16 @@ def test_query_times_in_a_zone_whose_offset_has_seconds_keep_them(session_client
     assert expected.endswith("+00:19:32")
     assert body["results"] == [[{"uuid": str(event.uuid), "event": "old", "properties": {}, "timestamp": expected,
                                  "distinct_id": "user-1"}, expected]]
+
+
+@pytest.mark.parametrize("query_string", ["limit=100", "cursor=x&limit=3&event=tick", "", "x=&cursor=",
+                                          "a=1&a=2&cursor=y&cursor=z&b=%C3%A9+x&properties=%5B%7B%22k%22%3A1%7D%5D"])
+def test_events_next_query_sets_the_cursor_as_querydict_would(query_string):
+    from django.http import QueryDict
+
+    from insights.views import next_query
+
+    expected = QueryDict(query_string).copy()
+    expected["cursor"] = "c/+="
+
+    assert next_query(QueryDict(query_string), "c/+=") == expected.urlencode()
