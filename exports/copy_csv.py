@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from typing import IO
 
 import psycopg
-from django.db import connection, transaction
+from django.db import transaction
 
 from event_definitions.services import query_log_record
+from exports.pq_copy import copy_rows
 from exports.renderers import header_label
 from insights import compiler
 from insights.dates import project_zone
@@ -174,21 +175,20 @@ class copy_out:  # noqa: N801 - used like a generator function
     def __iter__(self) -> Iterator[bytes]:
         try:
             # A savepoint, so the deliberate error leaves an outer transaction usable.
-            with transaction.atomic(), connection.cursor() as cursor:
-                with cursor.cursor.copy(self.sql, self.params) as copy:
-                    parts, size, rows, limit = [], 0, 0, self.row_limit
-                    for block in copy:
-                        if rows == limit:
-                            self.truncated = True
-                            continue
-                        rows += 1
-                        parts.append(block)
-                        size += len(block)
-                        if size >= CHUNK_BYTES:
-                            yield b"".join(parts)
-                            parts, size = [], 0
-                    if parts:
+            with transaction.atomic():
+                parts, size, rows, limit = [], 0, 0, self.row_limit
+                for block in copy_rows(self.sql, self.params):
+                    if rows == limit:
+                        self.truncated = True
+                        continue
+                    rows += 1
+                    parts.append(block)
+                    size += len(block)
+                    if size >= CHUNK_BYTES:
                         yield b"".join(parts)
+                        parts, size = [], 0
+                if parts:
+                    yield b"".join(parts)
                 self.rowcount = rows
         except psycopg.errors.DataError as error:
             raise CopyFallback() from error
