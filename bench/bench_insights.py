@@ -6,8 +6,9 @@ Seeded once by SQL (generate_series, not the ORM): 50 event names, 100,000 disti
 What is compared: each figure is the p50/p99 of the API (`POST /query/`, `GET /events/`, with a
 personal API key) against the same read as one hand-written SQL statement served by a bare Django
 view on the same gunicorn server (insights/bench_views.py: no DRF, no authentication, no ORM or
-compiler; rows to JSON with orjson, jsonb embedded verbatim). Both go over one keep-alive HTTP
-connection, timed in interleaved batches, and both answers are checked to hold the same numbers
+compiler; rows as objects keyed like the API's, to JSON with orjson, jsonb embedded verbatim).
+Both are timed through the same HTTP client in interleaved batches (gunicorn's sync workers close
+every connection, so both pay a TCP connect), and both answers are checked to hold the same numbers
 (trends) or rows (pages) before timing. So transport, middleware and JSON encoding are on both
 sides and the ratio (`vs sql_view`) is what the API adds over its SQL: authentication and project
 lookup, DRF, validation, compilation, the query-log write and shaping. Target: each API p50 ≤ 1.5×
