@@ -15,7 +15,8 @@ lookup, DRF, validation, compilation, the query-log write and shaping. Target: e
 its `sql_view` p50.
 
 For transparency, each figure's API p50 is also set against the same SQL run in this process with
-no HTTP at all (`..._info_only` lines, `vs sql_in_process_no_http`); that is not the target.
+no HTTP at all (`..._info_only` lines, `vs sql_in_process_no_http`), and `request_floor` notes what
+the cheapest authenticated request pays over its bare view; neither is the target.
 """
 
 from __future__ import annotations
@@ -127,6 +128,19 @@ def baseline_answer(client, read: str, query: dict) -> list:
     return json.loads(body)["results"]
 
 
+def note_request_floor(ctx: Context, client) -> None:
+    """What every authenticated API request pays over a bare view (authentication, project lookup,
+    DRF), from the cheapest read: `/events/` of a missing event against the bare same read."""
+    api_path = f"/api/projects/{client.project_id}/events/?limit=1&event=__no_such_event__"
+    view_path = baseline_path(client, "missing_event", {"event": "__no_such_event__", "limit": 2})
+    assert client.get(api_path)[1] == b'{"next":null,"results":[]}' and baseline_answer(
+        client, "missing_event", {"event": "__no_such_event__", "limit": 2}) == []
+    api, view = interleaved([lambda: client.get(api_path), lambda: client.get(view_path)], rounds=12)
+    ctx.note(f"request_floor (info): an empty /events/ page p50 {percentile(api, 50):.2f} ms vs the bare view "
+             f"p50 {percentile(view, 50):.2f} ms; every API figure above its sql_view carries this "
+             f"{percentile(api, 50) - percentile(view, 50):.2f} ms")
+
+
 def api_totals(body: dict) -> dict:
     return {(row.get("breakdown_value"), day): value for row in body["results"]
             for day, value in zip(row["days"], row["data"], strict=True) if value}
@@ -210,3 +224,4 @@ def run(ctx: Context) -> None:
         bench_trends(ctx, client, math, breakdown)
     bench_events_query(ctx, client)
     bench_events_paging(ctx, client)
+    note_request_floor(ctx, client)

@@ -32,6 +32,9 @@ BASELINE_SQL: dict[str, tuple[str, tuple[str, ...]]] = {
                      "ORDER BY timestamp DESC, uuid DESC LIMIT %(limit)s", ("since", "key", "value", "limit")),
     "events_page": (_EVENTS.format(uuid="uuid AS id") + "AND (timestamp, uuid) < (%(before)s, %(uuid)s::uuid) "
                     "ORDER BY timestamp DESC, uuid DESC LIMIT %(limit)s", ("before", "uuid", "limit")),
+    # The floor: what /events/?event=<missing> reads (one index probe, no rows).
+    "missing_event": (_EVENTS.format(uuid="uuid AS id") + "AND event = %(event)s "
+                      "ORDER BY timestamp DESC, uuid DESC LIMIT %(limit)s", ("event", "limit")),
 }
 _JSONB_OID = 3802
 _TIMES = ("since", "until", "before")
