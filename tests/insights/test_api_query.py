@@ -316,3 +316,19 @@ def test_events_next_query_sets_the_cursor_as_querydict_would(query_string):
     expected["cursor"] = "c/+="
 
     assert next_query(QueryDict(query_string), "c/+=") == expected.urlencode()
+
+
+@pytest.mark.parametrize(("extra", "status", "attr"), [
+    ({"client_query_id": "abc", "refresh": True, "name": "n"}, 200, None),
+    ({"client_query_id": "x" * 201}, 400, "client_query_id"),
+    ({"name": ["not", "text"]}, 400, "name"),
+    ({"query": None}, 400, "query"),
+    ({"query": "not an object"}, 400, "query"),
+])
+def test_query_body_fields_beside_the_query_are_validated(session_client, team, extra, status, attr):
+    body = {"query": {"kind": "EventsQuery", "select": ["event"]}, **extra}
+
+    response = session_client.post(query_url(team), body, format="json")
+
+    assert response.status_code == status, response.content
+    assert response.json().get("attr") == attr
