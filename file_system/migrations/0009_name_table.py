@@ -18,9 +18,11 @@ BEGIN
 END $$;
 CREATE FUNCTION file_system_name_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE file_system_filesystemname AS mirror SET team_id = after.team_id, name = after.name
-    FROM new_rows AS after JOIN old_rows AS before ON before.id = after.id
-    WHERE mirror.entry_id = after.id AND (before.name IS DISTINCT FROM after.name OR before.team_id <> after.team_id);
+    -- The changed rows by a set difference (hashed, linear): transition tables carry no
+    -- statistics, and a join of the two could be planned as a nested loop over a whole subtree.
+    UPDATE file_system_filesystemname AS mirror SET team_id = changed.team_id, name = changed.name
+    FROM (SELECT id, team_id, name FROM new_rows EXCEPT SELECT id, team_id, name FROM old_rows) AS changed
+    WHERE mirror.entry_id = changed.id;
     RETURN NULL;
 END $$;
 CREATE FUNCTION file_system_name_delete() RETURNS trigger LANGUAGE plpgsql AS $$
