@@ -13,7 +13,6 @@ from event_definitions import selectors, services
 from event_definitions.filters import ORDERING_CHOICES, EventDefinitionListQuery, clean_text, split_list
 from event_definitions.models import EventDefinition
 from event_definitions.pagination import EventDefinitionPagination
-from event_definitions.renderers import OrjsonRenderer
 from event_definitions.serializers import (
     EnterpriseEventDefinitionSerializer,
     EventDefinitionBulkTagsResultSerializer,
@@ -25,6 +24,7 @@ from event_definitions.serializers import (
     PrimaryPropertiesSerializer,
 )
 from posthog_core.exceptions import PlainDetailError
+from posthog_core.renderers import OrjsonRenderer
 from posthog_core.viewsets import TeamScopedViewSetMixin
 
 PlainDetail = inline_serializer("EventDefinitionPlainDetail", {"detail": serializers.CharField()})

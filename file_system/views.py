@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers as drf_serializers
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
 from file_system import services
@@ -24,6 +25,7 @@ from file_system.serializers import (
 from insights.filing import file_entries_backfill
 from posthog_core.exceptions import PlainDetailError
 from posthog_core.pagination import parse_non_negative
+from posthog_core.renderers import OrjsonRenderer
 from posthog_core.viewsets import TeamScopedViewSetMixin
 
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
@@ -46,6 +48,7 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     serializer_class = FileSystemSerializer
     filter_backends = []  # the list parses its own filters (FileSystemListQuery)
     pagination_class = FileSystemPagination
+    renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
     lookup_value_regex = UUID_PATTERN
 
     def list(self, request, *args, **kwargs):
