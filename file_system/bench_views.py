@@ -13,13 +13,12 @@ _LIKE_ESCAPES = str.maketrans({"\\": "\\\\", "%": "\\%", "_": "\\_"})
 _BELOW = """team_id = %(team)s AND path COLLATE "C" LIKE %(prefix)s"""
 
 BASELINE_SQL = {
-    "parent": f"""SELECT {_COLUMNS},
-            (SELECT count(*) FROM file_system_filesystem WHERE {_BELOW} AND depth = %(depth)s) AS total
+    # The total as a window over the matches: one pass serves count and sort.
+    "parent": f"""SELECT {_COLUMNS}, count(*) OVER () AS total
         FROM file_system_filesystem WHERE {_BELOW} AND depth = %(depth)s
         ORDER BY (type = 'folder') DESC, lower(path), id LIMIT 100""",
-    # Names live in their own table with the trigram index (FileSystemName); the count needs no join.
-    "search_name": f"""SELECT {", ".join(f"f.{column}" for column in _COLUMNS.split(", "))},
-            (SELECT count(*) FROM file_system_filesystemname WHERE team_id = %(team)s AND upper(name) LIKE %(term)s) AS total
+    # Names live in their own table with the trigram index (FileSystemName).
+    "search_name": f"""SELECT {", ".join(f"f.{column}" for column in _COLUMNS.split(", "))}, count(*) OVER () AS total
         FROM file_system_filesystemname n JOIN file_system_filesystem f ON f.id = n.entry_id
         WHERE n.team_id = %(team)s AND upper(n.name) LIKE %(term)s
         ORDER BY lower(f.path), f.id LIMIT 100""",

@@ -22,8 +22,10 @@ COUNT_SQL = f"SELECT count(*) FROM {ENTRIES} f WHERE f.team_id = %(team)s AND {{
 # The viewer's last view of each entry's object, for `order_by=last_viewed_at` (NULL otherwise).
 LAST_VIEWED_SQL = f"""(SELECT v.viewed_at FROM {VIEWS} v WHERE v.team_id = f.team_id
     AND v.user_id = %(viewer)s AND v.type = f.type AND v.ref = f.ref LIMIT 1)"""
-# The count is an uncorrelated scalar subquery: evaluated once, and in the same round trip.
-PAGE_SQL = f"""SELECT ({COUNT_SQL}) AS total, {", ".join(f"f.{column}" for column in ENTRY_COLUMNS)},
+# The total is a window over the matches: one pass over them serves the count and the sort, where a
+# count subquery beside the page evaluated the filter twice (twice the index probes into
+# FileSystemName for a `name:` search, a second range scan for a folder listing).
+PAGE_SQL = f"""SELECT count(*) OVER () AS total, {", ".join(f"f.{column}" for column in ENTRY_COLUMNS)},
     {{last_viewed}} AS last_viewed_at
 FROM {ENTRIES} f WHERE f.team_id = %(team)s AND {{where}}
 ORDER BY {{order_by}} LIMIT %(limit)s OFFSET %(offset)s"""
@@ -37,8 +39,8 @@ def file_system_page_sql(*, team: Project, query: FileSystemListQuery, offset: i
 
 
 def file_system_page(*, team: Project, query: FileSystemListQuery, offset: int, limit: int) -> tuple[int, list[FileSystemRow]]:
-    """`(matching entries, the rows offset..offset+limit)` in one round trip (two when the page is
-    empty: no row carries the count then)."""
+    """`(matching entries, the rows offset..offset+limit)` in one round trip (two when a page past
+    the end is empty: no row carries the count then)."""
     sql, params = file_system_page_sql(team=team, query=query, offset=offset, limit=limit)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
