@@ -1,21 +1,28 @@
 """Fast JSON for the hot read paths (`/query/`, `/events/`): orjson, with the stdlib as fallback.
 
 Event rows are mostly property JSON that PostgreSQL already holds as text; `/events/` embeds that
-text as is (orjson.Fragment) instead of parsing and re-encoding it. orjson refuses integers
-beyond 64 bits, which event properties may hold, so those documents fall back to `json`.
+text as is (orjson.Fragment) instead of parsing and re-encoding it. Event properties may hold
+integers beyond 64 bits: orjson refuses to write them and reads them as floats (losing digits), so
+such documents go through `json` both ways.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import orjson
 from django.http import HttpResponse
+
+# 20 digits in a row: possibly an integer past 64 bits (at most 19 digits signed, 20 unsigned).
+_LONG_DIGITS_TEXT, _LONG_DIGITS_BYTES = re.compile(r"\d{20}"), re.compile(rb"\d{20}")
 
 
 def json_loads(text):
     if not isinstance(text, str | bytes):
         return text
+    if (_LONG_DIGITS_TEXT if isinstance(text, str) else _LONG_DIGITS_BYTES).search(text):
+        return json.loads(text)
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
