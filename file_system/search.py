@@ -17,6 +17,8 @@ import re
 import shlex
 from collections.abc import Callable
 
+from django.db import connection
+
 from file_system.models import FileSystemName
 from posthog_core.models import User
 
@@ -29,8 +31,8 @@ Bind = Callable[[object], str]
 
 
 def like_escape(value: str) -> str:
-    """`value` as a literal inside a LIKE pattern (PostgreSQL's default escape is the backslash)."""
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """`value` as a literal inside a LIKE pattern (Django's escaping for the database)."""
+    return connection.ops.prep_for_like_query(value)
 
 
 def contains_sql(column: str, value: str, bind: Bind) -> str:

@@ -33,6 +33,7 @@ from file_system.paths import (
     path_normalize,
     path_with_name,
 )
+from file_system.search import like_escape
 from posthog_core.exceptions import PlainDetailError
 from posthog_core.models import Project, User
 
@@ -56,7 +57,7 @@ def _clean_path(path: str, *, attr: str = "path") -> str:
 
 
 def _like_prefix(path: str) -> str:
-    return path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+    return like_escape(path) + "/%"
 
 
 def descendants_of(*, team: Project, path: str):

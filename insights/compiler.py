@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection
+
 from ingestion.models import Event
 from insights.query_spec import EventsQuerySpec, PropertyFilter, SeriesSpec
 
@@ -35,7 +37,7 @@ class Sql:
 
 
 def escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return connection.ops.prep_for_like_query(value)
 
 
 def numeric_expression(key: str) -> Sql:
