@@ -7,7 +7,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Case, F, Func, Q, Value, When
 from django.db.models.functions import Collate, StrIndex, Upper
-from django.db.models.lookups import Exact, GreaterThan, In, StartsWith
+from django.db.models.lookups import GreaterThan, In, StartsWith
 from django.utils import timezone
 
 from posthog_core.utils import uuid7
@@ -43,13 +43,9 @@ def path_below(folder: str) -> StartsWith:
     return StartsWith(path_c(), folder + "/")
 
 
-def path_is(path: str) -> Exact:
-    """`path = %s` in the form the path indexes serve (a plain `path = %s` compares in the
-    database collation, which no path index has, and scans the table)."""
-    return Exact(path_c(), path)
-
-
 def path_in(paths: list[str]) -> In:
+    """`path IN (...)` in the form the path indexes serve (a plain `path IN (...)` compares in the
+    database collation, which no path index has, and scans the table)."""
     return In(path_c(), paths)
 
 
@@ -76,8 +72,8 @@ class FileSystem(models.Model):
             # 'prefix/%'` (see path_below) becomes a range scan, and the index returns rows in
             # (depth, path) order for count/'s first entries without a sort. Without `depth`, the
             # planner skips through the few distinct depths (PostgreSQL 18 skip scan), so the same
-            # index serves subtree ranges and exact paths (path_is) too (migration 0007 keeps a
-            # (team, path C) index on older servers, which cannot skip-scan).
+            # index serves subtree ranges and exact paths (path_in, the list's `path` filter) too
+            # (migration 0007 keeps a (team, path C) index on older servers, which cannot skip-scan).
             # NOTE: no separate (team, path) index: a move rewrites `path` in every descendant, so
             # each index on it is one more insert per moved entry.
             models.Index(F("team"), F("depth"), Collate(F("path"), "C"), name="file_system_team_depth_path_c"),

@@ -66,7 +66,7 @@ def descendants_of(*, team: Project, path: str):
 
 
 def entries_at(*, team: Project, paths: list[str]):
-    """Entries at exactly these paths (an index lookup, see path_is)."""
+    """Entries at exactly these paths (an index lookup, see path_in)."""
     return FileSystem.objects.filter(path_in(paths), team=team)
 
 
