@@ -99,7 +99,8 @@ class FileSystemListQuery:
             return f"%({key})s"
 
         text = _text_values(params)
-        clauses = cls._field_clauses(text, bind)
+        depth = as_int32(text.get("depth"))  # a non-integer depth neither filters nor orders
+        clauses = cls._field_clauses(text, depth, bind)
         for name, operator in DATE_PARAMS.items():
             moment = _date_value(params, name)
             if moment is not None:
@@ -107,13 +108,12 @@ class FileSystemListQuery:
         if "search" in text:
             name_only = (params.get("search_name_only") or "").strip() in TRUE_VALUES
             clauses += search_sql(text["search"], user=user, bind=bind, name_only=name_only)
-        order_by, viewer = cls._ordering(text, user)
+        order_by, viewer = cls._ordering(text, depth, user)
         return cls(where=" AND ".join(clauses) or "TRUE", params=values, order_by=order_by, viewer=viewer)
 
     @staticmethod
-    def _field_clauses(text: dict[str, str], bind) -> list[str]:
+    def _field_clauses(text: dict[str, str], depth: int | None, bind) -> list[str]:
         clauses = []
-        depth = as_int32(text.get("depth"))
         if depth is not None:
             clauses.append(f"f.depth = {bind(depth)}")
         # `path COLLATE "C"`: the form the (team, depth, path C) index serves, as a range for a prefix.
@@ -133,7 +133,7 @@ class FileSystemListQuery:
         return clauses
 
     @staticmethod
-    def _ordering(text: dict[str, str], user) -> tuple[str, int | None]:
+    def _ordering(text: dict[str, str], depth: int | None, user) -> tuple[str, int | None]:
         """ORDER BY (ids break ties) and the viewer for a view-log ordering. With `ref`, originals
         come before shortcuts."""
         order_by = text.get("order_by", "")
@@ -146,6 +146,6 @@ class FileSystemListQuery:
             return f"{prefix}last_viewed_at {direction} NULLS LAST, f.id", getattr(user, "pk", None)
         if order_by:
             return f"{prefix}f.created_at DESC, f.id", None
-        if as_int32(text.get("depth")) is not None:
+        if depth is not None:
             return f"{prefix}CASE WHEN f.type = '{FOLDER}' THEN 0 ELSE 1 END, lower(f.path), f.id", None
         return f"{prefix}lower(f.path), f.id", None
