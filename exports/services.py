@@ -27,7 +27,9 @@ from exports.renderers import (
     write_csv,
     write_xlsx,
 )
+from exports.slots import export_slot
 from exports.sources import ExportSourceError, RowCount
+from posthog_core.metrics import EXPORT_RENDER_SECONDS
 from posthog_core.models import Project, User
 
 logger = logging.getLogger(__name__)
@@ -58,17 +60,20 @@ def exported_asset_create(*, team: Project, user: User, data: dict, auth: Any = 
     asset is returned either way. `auth` is the creating request's key, so an `export_context.path`
     runs with the same scopes.
     """
-    asset = ExportedAsset.objects.create(
-        team=team,
-        created_by=user,
-        expires_after=export_expiry(export_format=data["export_format"], now=timezone.now()),
-        export_format=data["export_format"],
-        dashboard=data.get("dashboard"),
-        insight=data.get("insight"),
-        export_context=data.get("export_context") or None,
-    )
-    _activity_record(asset=asset, user=user)
-    export_render(asset=asset, auth=auth)
+    # The slot is taken before the asset exists: a create refused with 429 leaves nothing behind.
+    with export_slot():
+        asset = ExportedAsset.objects.create(
+            team=team,
+            created_by=user,
+            expires_after=export_expiry(export_format=data["export_format"], now=timezone.now()),
+            export_format=data["export_format"],
+            dashboard=data.get("dashboard"),
+            insight=data.get("insight"),
+            export_context=data.get("export_context") or None,
+        )
+        _activity_record(asset=asset, user=user)
+        with EXPORT_RENDER_SECONDS.labels(format=asset.export_format).time():
+            export_render(asset=asset, auth=auth)
     return asset
 
 

@@ -3,6 +3,7 @@ transaction write the events and the definitions they imply, with a fixed number
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from typing import Any
 
 import orjson
 import psycopg
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
@@ -18,9 +20,13 @@ from event_definitions.models import EventDefinition, PropertyDefinition
 from ingestion.definitions import batch_definitions
 from ingestion.models import Event
 from ingestion.normalizing import capture_batch_normalize, capture_events_extract, capture_token_resolve
+from ingestion.spool import SpoolFull, spool_append
+from posthog_core.exceptions import DatabaseUnavailable, database_unavailable_record, is_database_unavailable
 from posthog_core.models import Project
 from posthog_core.utils import uuid7
 from schemas.enforcement import schema_enforce
+
+logger = logging.getLogger(__name__)
 
 # `last_seen_at` is approximate (PostHog floors it to about an hour); rewriting it at most once a
 # minute keeps busy definition rows free of row locks and dead tuples under sustained traffic.
@@ -163,12 +169,32 @@ def capture_batch_ingest(*, payload: Any, params: dict[str, str]) -> int:
 
     Raises NotAuthenticated/AuthenticationFailed (401) for a missing/unknown token and
     ValidationError (400, naming the event index) for an invalid batch, before anything is written.
-    Returns only after the transaction has committed, so an acknowledged event is durable.
+    Returns only after the transaction has committed, so an acknowledged event is durable; when the
+    database is unreachable, after the batch is fsync'd into the spool instead (ingestion/spool.py).
     """
     events, envelope = capture_events_extract(payload)
-    team_id = capture_team_resolve(token=capture_token_resolve(events=events, envelope=envelope, params=params))
+    token = capture_token_resolve(events=events, envelope=envelope, params=params)
     now = timezone.now()
+    try:
+        team_id = capture_team_resolve(token=token)
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        # The token cannot be checked now: the drainer checks it (an unknown one is dropped, logged).
+        batch = capture_batch_normalize(events=events, envelope=envelope, params=params, now=now)
+        return capture_batch_spool(token=token, batch=batch, now=now, cause=exc)
     batch = capture_batch_normalize(events=events, envelope=envelope, params=params, now=now)
+    try:
+        return capture_batch_store(team_id=team_id, batch=batch, now=now)
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        # Possibly committed after all (the connection died during COMMIT): the drain skips the
+        # uuids that did get stored.
+        return capture_batch_spool(token=token, batch=batch, now=now, cause=exc)
+
+
+def capture_batch_store(*, team_id: int, batch: list[dict[str, Any]], now: datetime) -> int:
     try:
         return capture_batch_write(team_id=team_id, batch=batch, now=now, skip_duplicates=False)
     except IntegrityError as exc:
@@ -178,3 +204,30 @@ def capture_batch_ingest(*, payload: Any, params: dict[str, str]) -> int:
     # it again skipping stored uuids. Optimistic, because ON CONFLICT costs every row an extra
     # index probe while retries are rare.
     return capture_batch_write(team_id=team_id, batch=batch, now=now, skip_duplicates=True)
+
+
+def capture_batch_spool(*, token: str, batch: list[dict[str, Any]], now: datetime, cause: BaseException) -> int:
+    """Keep a normalised batch (uuids assigned, so a replay is idempotent) in the local spool."""
+    database_unavailable_record(cause)
+    record = orjson.dumps({"token": token, "now": now, "batch": batch})
+    try:
+        spool_append(record)
+    except SpoolFull:
+        logger.error("capture spool full (%d bytes): batch of %d events refused", settings.CAPTURE_SPOOL_MAX_BYTES,
+                     len(batch))
+        raise DatabaseUnavailable("The database is unavailable and the capture spool is full.") from cause
+    logger.warning("database unavailable: batch of %d events spooled", len(batch))
+    return len(batch)
+
+
+def capture_spooled_batch_write(*, record: bytes) -> int:
+    """Write one spooled batch, skipping uuids already stored; the drainer's writer.
+
+    Schema enforcement runs here, against the rules current at drain time (it needs the database,
+    which capture could not reach); events it rejects go to the rejected-events table as usual.
+    """
+    data = orjson.loads(record)
+    team_id = capture_team_resolve(token=data["token"])
+    batch = [{**event, "timestamp": datetime.fromisoformat(event["timestamp"])} for event in data["batch"]]
+    return capture_batch_write(team_id=team_id, batch=batch, now=datetime.fromisoformat(data["now"]),
+                               skip_duplicates=True)

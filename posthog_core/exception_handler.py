@@ -13,7 +13,13 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
-from posthog_core.exceptions import PayloadTooLarge, PlainDetailError
+from posthog_core.exceptions import (
+    DatabaseUnavailable,
+    PayloadTooLarge,
+    PlainDetailError,
+    database_unavailable_record,
+    is_database_unavailable,
+)
 
 logger = logging.getLogger("posthog_core.errors")
 
@@ -69,6 +75,10 @@ def error_body(exc: exceptions.APIException) -> dict:
 
 
 def convert_exception(exc: Exception) -> Exception:
+    if is_database_unavailable(exc):
+        logger.warning("Database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        database_unavailable_record(exc)
+        return DatabaseUnavailable()
     if isinstance(exc, Http404):
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import psycopg
+from django.db import InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.exceptions import APIException
+
+from posthog_core.metrics import DATABASE_ERRORS
 
 
 class PlainDetailError(APIException):
@@ -38,3 +42,32 @@ class ServiceUnavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "service_unavailable"
     default_detail = "Service temporarily unavailable, try again later."
+
+
+# Long enough for a database restart or failover to finish, short enough that SDK retries resume soon.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database could not be reached (at connect or mid-query): the request may succeed later,
+    so it answers 503 with Retry-After instead of a 500."""
+
+    default_detail = "The database is unavailable, try again shortly."
+
+    def __init__(self, detail: str | None = None):
+        super().__init__(detail)
+        self.wait = DATABASE_RETRY_AFTER_SECONDS
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Errors that mean "no usable database connection", not "bad query or bad data".
+
+    Django wraps psycopg's errors in its own classes (OperationalError: refused connect, server
+    gone mid-query, admin shutdown; InterfaceError: a connection already closed). A raw psycopg
+    error can reach us from code that talks to psycopg directly (binary cursors, COPY).
+    """
+    return isinstance(exc, OperationalError | InterfaceError | psycopg.OperationalError | psycopg.InterfaceError)
+
+
+def database_unavailable_record(exc: BaseException) -> None:
+    DATABASE_ERRORS.labels(kind=type(exc).__name__).inc()

@@ -4,7 +4,12 @@ import os
 
 bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
-threads = 1
+# Threaded workers: a long export (or a slow client) holds one thread, not a whole worker, so the
+# other threads keep answering. Each thread keeps its own database connection (CONN_MAX_AGE), so
+# a node opens up to workers × threads connections (+1 per rendering or waiting export, +1 per
+# spool drainer): 4 × 8 = 32 by default, well inside PostgreSQL's default max_connections of 100.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "300"))  # exports render inside the request
 accesslog = None  # access lines could carry ?personal_api_key=...
 errorlog = "-"
@@ -20,3 +25,11 @@ def on_starting(server):
         from posthog_core import embedded_db
 
         embedded_db.ensure_server()
+
+
+def post_worker_init(worker):
+    """Each worker runs a capture-spool drainer thread; the spool's lock lets one work at a time,
+    and a node restarted with spooled batches writes them as soon as a worker is up."""
+    from ingestion.drain import drainer_start
+
+    drainer_start()

@@ -1,8 +1,11 @@
-"""Open CORS for the capture endpoints only: posthog-js posts events from any web page."""
+"""Open CORS for the capture endpoints (posthog-js posts events from any web page), and 503s for
+plain Django views when the database is unreachable."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
+
+from posthog_core.exceptions import DatabaseUnavailable, database_unavailable_record, is_database_unavailable
 
 CAPTURE_PREFIXES = ("/batch", "/e", "/capture", "/track", "/i/v0/e")
 
@@ -34,3 +37,30 @@ class CaptureCorsMiddleware:
             response["Access-Control-Allow-Credentials"] = "true"
             response["Vary"] = "Origin"
         return response
+
+
+class DatabaseUnavailableMiddleware:
+    """503 in the error shape for a plain Django view (admin, login, ...) that fails because the
+    database is unreachable. DRF views get the same answer from the exception handler; errors
+    raised by other middleware (sessions, auth) reach `handler500`, which answers the same way."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_database_unavailable(exception):
+            return None
+        database_unavailable_record(exception)
+        return database_unavailable_response()
+
+
+def database_unavailable_response() -> JsonResponse:
+    error = DatabaseUnavailable()
+    response = JsonResponse(
+        {"type": "server_error", "code": error.default_code, "detail": str(error.detail), "attr": None}, status=503
+    )
+    response["Retry-After"] = str(error.wait)
+    return response

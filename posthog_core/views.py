@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from ingestion.spool import spool_depth
 from posthog_core.exception_handler import SERVER_ERROR_DETAIL
+from posthog_core.exceptions import database_unavailable_record, is_database_unavailable
+from posthog_core.middleware import database_unavailable_response
 
 
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
+    batches, size = spool_depth()
+    spool = {"batches": batches, "bytes": size}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError:
-        return JsonResponse({"status": "error", "detail": "database unavailable"}, status=503)
-    return JsonResponse({"status": "ok"})
+        return JsonResponse({"status": "error", "detail": "database unavailable", "spool": spool}, status=503)
+    return JsonResponse({"status": "ok", "spool": spool})
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -24,6 +31,12 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its `except` block, so the exception is still at hand: a database
+    # outage met in middleware (sessions, auth) is a 503 too, not a 500.
+    exception = sys.exc_info()[1]
+    if exception is not None and is_database_unavailable(exception):
+        database_unavailable_record(exception)
+        return database_unavailable_response()
     return JsonResponse({"type": "server_error", "code": "error", "detail": SERVER_ERROR_DETAIL, "attr": None}, status=500)
 
 
