@@ -18,6 +18,7 @@ from activity_logs.services import activity_log_create, change
 from exports import assembly
 from exports.copy_csv import CopyFallback
 from exports.models import ExportedAsset
+from exports.priority import render_priority
 from exports.renderers import (
     ExportFormat,
     ReportHeader,
@@ -72,7 +73,7 @@ def exported_asset_create(*, team: Project, user: User, data: dict, auth: Any = 
             export_context=data.get("export_context") or None,
         )
         _activity_record(asset=asset, user=user)
-        with EXPORT_RENDER_SECONDS.labels(format=asset.export_format).time():
+        with render_priority(), EXPORT_RENDER_SECONDS.labels(format=asset.export_format).time():
             export_render(asset=asset, auth=auth)
     return asset
 

@@ -53,6 +53,7 @@ ERROR_RESPONSES = {
     "401": "No credentials, or an invalid personal API key.",
     "403": "A missing scope, a key limited to other projects, or no access to the project.",
     "404": "The project or the object does not exist (or belongs to another project).",
+    "503": "The database is unreachable (`service_unavailable`); retry after the `Retry-After` seconds.",
 }
 
 

@@ -106,9 +106,9 @@ DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")))
 # Django's PostgreSQL backend with psycopg's C timestamp loader (posthog_core/db/base.py).
 DATABASES["default"]["ENGINE"] = "posthog_core.db"
-# A persistent connection is checked (`SELECT 1`) before its first use in each request, and
-# replaced if the database was restarted under it: no client sees the broken connection. Measured
-# cost: see README "Operating it".
+# A kept connection is checked before its first use in each request and replaced if the database
+# was restarted under it, so no client sees the broken connection; the check polls the idle
+# socket instead of Django's `SELECT 1` round trip (posthog_core/db/base.py).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DATABASE_CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -196,6 +196,8 @@ EXPORT_ROW_LIMIT = int(os.environ.get("EXPORT_ROW_LIMIT", "300000"))
 # limit), and how long a create waits for a slot before it answers 429.
 EXPORT_CONCURRENCY = int(os.environ.get("EXPORT_CONCURRENCY", "2"))
 EXPORT_SLOT_WAIT_SECONDS = float(os.environ.get("EXPORT_SLOT_WAIT_SECONDS", "20"))
+# CPU nice value of a rendering thread and its (local) PostgreSQL backend (exports/priority.py; 0 = off).
+EXPORT_RENDER_NICE = int(os.environ.get("EXPORT_RENDER_NICE", "10"))
 
 # Capture batches the database cannot take wait here (ingestion/spool.py); past the bound, 503.
 CAPTURE_SPOOL_DIR = Path(os.environ.get("CAPTURE_SPOOL_DIR", DATA_DIR / "spool"))

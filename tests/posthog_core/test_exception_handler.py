@@ -217,11 +217,12 @@ def test_django_level_500_uses_the_error_shape(rf):
     )
 
 
-def test_health_answers_200_when_the_database_answers(api_client):
+def test_health_answers_200_when_the_database_answers(api_client, settings, tmp_path):
+    settings.CAPTURE_SPOOL_DIR = tmp_path
     response = api_client.get("/_health")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "spool": {"batches": 0, "bytes": 0}}
 
 
 def test_health_answers_503_when_the_database_fails(api_client):
