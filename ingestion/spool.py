@@ -179,12 +179,30 @@ def spool_depth() -> tuple[int, int]:
     for path in _spool_files(directory):
         offset = _offset_read(path) if path.name.startswith(SEGMENT_PREFIX) else 0
         try:
-            data = path.read_bytes()
+            counted, length = _count_records(path, offset)
         except FileNotFoundError:
-            continue
-        size += max(0, len(data) - offset)
-        batches += sum(1 for _, payload in records(data, offset) if payload is not None)
+            continue  # drained meanwhile
+        batches += counted
+        size += max(0, length - offset)
     return batches, size
+
+
+def _count_records(path: Path, offset: int) -> tuple[int, int]:
+    """Records from `offset` by their headers alone (a health check must not read a large spool);
+    past the first broken frame, the rest is read and checked record by record."""
+    count = 0
+    with open(path, "rb") as handle:
+        length = os.fstat(handle.fileno()).st_size
+        pos = offset
+        while pos + HEADER.size <= length:
+            handle.seek(pos)
+            magic, size, _ = HEADER.unpack(handle.read(HEADER.size))
+            if magic != MAGIC or pos + HEADER.size + size > length:
+                handle.seek(pos)
+                return count + sum(1 for _, payload in records(handle.read()) if payload is not None), length
+            count += 1
+            pos += HEADER.size + size
+        return count, length
 
 
 def _seal(directory: Path) -> None:
