@@ -200,7 +200,10 @@ EXPORT_SLOT_WAIT_SECONDS = float(os.environ.get("EXPORT_SLOT_WAIT_SECONDS", "20"
 EXPORT_RENDER_NICE = int(os.environ.get("EXPORT_RENDER_NICE", "10"))
 
 # Capture batches the database cannot take wait here (ingestion/spool.py); past the bound, 503.
-CAPTURE_SPOOL_DIR = Path(os.environ.get("CAPTURE_SPOOL_DIR", DATA_DIR / "spool"))
+# One spool per database: a data dir shared by servers on different databases (`make run` beside a
+# benchmark) must not drain one's batches into the other.
+_SPOOL_NAME = "-".join(str(DATABASES["default"].get(key) or "") for key in ("NAME", "PORT")).strip("-")
+CAPTURE_SPOOL_DIR = Path(os.environ.get("CAPTURE_SPOOL_DIR", DATA_DIR / "spool" / _SPOOL_NAME))
 CAPTURE_SPOOL_MAX_BYTES = int(os.environ.get("CAPTURE_SPOOL_MAX_BYTES", str(512 * 1024 * 1024)))
 
 LOGGING = {

@@ -169,7 +169,7 @@ def test_operations_list_the_scope_a_key_needs():
 def test_operations_describe_the_shared_error_responses():
     responses = OPERATIONS["personal_api_keys_create"][2]["responses"]
 
-    for code in ("400", "401", "403", "404"):
+    for code in ("400", "401", "403", "404", "503"):
         assert responses[code]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
     assert SCHEMA["components"]["schemas"]["ErrorResponse"]["required"] == ["attr", "code", "detail", "type"]
 

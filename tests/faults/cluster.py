@@ -101,10 +101,12 @@ class Deployment:
         self.data_dir = Path(tempfile.mkdtemp(prefix="posthog-core-data-"))
         cluster.create_database(dbname)
         self.dbname = dbname
+        self.spool_dir = self.data_dir / "spool"
         self.env = {
             **os.environ,
             "DATABASE_URL": cluster.url(dbname),
             "POSTHOG_CORE_DATA_DIR": str(self.data_dir),
+            "CAPTURE_SPOOL_DIR": str(self.spool_dir),
             "DJANGO_SETTINGS_MODULE": "posthog_core.settings",
             "PYTHONPATH": str(REPO),
         }

@@ -31,7 +31,7 @@ def accounts(deployment):
 @pytest.fixture
 def deployment_spool(settings, deployment):
     """This process appends to the deployment's spool, as its web workers would."""
-    settings.CAPTURE_SPOOL_DIR = deployment.data_dir / "spool"
+    settings.CAPTURE_SPOOL_DIR = deployment.spool_dir
     yield settings.CAPTURE_SPOOL_DIR
 
 
