@@ -7,13 +7,14 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DatabaseError, DataError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
 from posthog_core.exceptions import PayloadTooLarge, PlainDetailError
+from posthog_core.metrics import record_database_error
 
 logger = logging.getLogger("posthog_core.errors")
 
@@ -88,6 +89,8 @@ def convert_exception(exc: Exception) -> Exception:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response:
+    if isinstance(exc, DatabaseError):
+        record_database_error(exc)
     exc = convert_exception(exc)
     if isinstance(exc, PlainDetailError):
         return Response({"detail": str(exc.detail)}, status=exc.status_code)

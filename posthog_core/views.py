@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
+
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from posthog_core.exception_handler import SERVER_ERROR_DETAIL
+from posthog_core.metrics import exposition, record_database_error
 
 
 @require_GET
@@ -14,9 +18,26 @@ def health(request: HttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except DatabaseError:
+    except DatabaseError as exc:
+        record_database_error(exc)
         return JsonResponse({"status": "error", "detail": "database unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, only when `METRICS_TOKEN` is set and sent as `Authorization: Bearer <token>`.
+
+    Any other request gets the same 404 as an unknown path: the endpoint does not advertise itself.
+    A token rather than loopback-only: behind a reverse proxy on the same host every request comes
+    from 127.0.0.1, so an address check would make the metrics public.
+    """
+    token = settings.METRICS_TOKEN
+    scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
+    if not token or scheme.lower() != "bearer" or not hmac.compare_digest(offered.strip().encode(), token.encode()):
+        return not_found(request)
+    body, content_type = exposition()
+    return HttpResponse(body, content_type=content_type)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
