@@ -52,7 +52,9 @@ def route_of(request) -> str:
     if match is None or not match.route:
         return "unmatched"
     route = NAMED_GROUP.sub(r"{\1}", match.route)
-    return CONVERTER.sub(r"{\1}", route).replace("^", "").replace("$", "")
+    route = CONVERTER.sub(r"{\1}", route)
+    # What is left of a router's regex: anchors, the optional trailing slash, escaped dots.
+    return route.replace("^", "").replace("$", "").replace("/?", "/").replace("\\.", ".")
 
 
 def caller_fields(request) -> str:
