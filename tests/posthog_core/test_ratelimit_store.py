@@ -42,8 +42,12 @@ def redis_cache(settings):
     }
     settings.RATE_LIMIT_STORE = "cache"
     settings.RATE_LIMIT_CACHE = "ratelimit-test"
-    yield caches["ratelimit-test"]
-    caches["ratelimit-test"].clear()
+    cache = caches["ratelimit-test"]
+    yield cache
+    # Only this test's keys: cache.clear() would FLUSHDB a Redis that others share.
+    client = cache._cache.get_client(write=True)
+    for key in client.scan_iter(match=f"{settings.CACHES['ratelimit-test']['KEY_PREFIX']}:*"):
+        client.delete(key)
 
 
 def hammer(hit_once) -> list[int]:
