@@ -1,13 +1,15 @@
 """Access log, X-Request-Id and /metrics (issue #13 item 7)."""
 
 import logging
+import sys
+import types
 
 import pytest
 from django.urls import resolve
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from posthog_core.metrics import DATABASE_ERRORS
+from posthog_core.metrics import DATABASE_ERRORS, SpoolDepthCollector
 from posthog_core.observability import route_of
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +168,19 @@ def test_route_label_is_the_url_pattern_not_the_path(rf, path, route):
     request.resolver_match = resolve(path)
 
     assert route_of(request) == route
+
+
+def test_spool_depth_is_reported_from_the_spool_module_when_it_exists(monkeypatch):
+    spool = types.ModuleType("ingestion.spool")
+    spool.spool_depth = lambda: (3, 4096)
+    monkeypatch.setitem(sys.modules, "ingestion.spool", spool)
+
+    samples = {sample.name: sample.value for family in SpoolDepthCollector().collect() for sample in family.samples}
+
+    assert samples == {"posthog_core_capture_spool_batches": 3, "posthog_core_capture_spool_bytes": 4096}
+
+
+def test_spool_depth_is_absent_without_a_spool_module(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ingestion.spool", None)  # makes the import fail
+
+    assert list(SpoolDepthCollector().collect()) == []
