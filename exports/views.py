@@ -45,6 +45,7 @@ class ExportedAssetViewSet(
 
     scope_object = "export"
     scope_object_read_actions = ("content",)
+    analytics_actions = ("create",)
     extra_permission_classes = (ExportCreateScopePermission,)
     # all_objects: the expiry cut-off must be computed per request, not when this class is built.
     queryset = ExportedAsset.all_objects.select_related("dashboard", "insight").order_by("-created_at", "-id")

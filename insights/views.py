@@ -68,6 +68,7 @@ def result_or_none(**kwargs) -> dict:
 
 class QueryViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
     scope_object = "query"
+    analytics_actions = ("create",)
     required_scopes = ["query:read"]  # running a query reads data, whatever the HTTP method
     queryset = Event.objects.none()
     serializer_class = QueryRequestSerializer
@@ -94,6 +95,7 @@ class QueryViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
 ]))
 class EventViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
     scope_object = "query"
+    analytics_actions = ("list", "retrieve")
     queryset = Event.objects.all()
     serializer_class = EventSerializer
     pagination_class = None
@@ -156,6 +158,7 @@ def _write_data(validated: dict) -> dict:
 )
 class InsightViewSet(SoftDeleteMixin, TeamScopedViewSetMixin, NoDestroyViewSet):
     scope_object = "insight"
+    analytics_actions = ("list", "retrieve")
     queryset = Insight.objects.select_related("team", "created_by", "last_modified_by").prefetch_related(
         "dashboard_tiles__dashboard").order_by("-last_modified_at", "-id")
     serializer_class = InsightSerializer
@@ -190,6 +193,7 @@ class InsightViewSet(SoftDeleteMixin, TeamScopedViewSetMixin, NoDestroyViewSet):
 
 class DashboardViewSet(SoftDeleteMixin, TeamScopedViewSetMixin, NoDestroyViewSet):
     scope_object = "dashboard"
+    analytics_actions = ("list", "retrieve")
     queryset = Dashboard.objects.select_related("created_by").order_by("-pinned", "name", "id")
     serializer_class = DashboardSerializer
     parser_classes = PARSER_CLASSES

@@ -7,7 +7,7 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DatabaseError, DataError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -20,6 +20,7 @@ from posthog_core.exceptions import (
     database_unavailable_record,
     is_database_unavailable,
 )
+from posthog_core.metrics import record_database_error
 
 logger = logging.getLogger("posthog_core.errors")
 
@@ -98,6 +99,8 @@ def convert_exception(exc: Exception) -> Exception:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response:
+    if isinstance(exc, DatabaseError) and not is_database_unavailable(exc):
+        record_database_error(exc)  # unavailability is counted where it is converted to a 503
     exc = convert_exception(exc)
     if isinstance(exc, PlainDetailError):
         return Response({"detail": str(exc.detail)}, status=exc.status_code)

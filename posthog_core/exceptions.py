@@ -7,7 +7,7 @@ from django.db import InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
-from posthog_core.metrics import DATABASE_ERRORS
+from posthog_core.metrics import record_database_error
 
 
 class PlainDetailError(APIException):
@@ -70,4 +70,4 @@ def is_database_unavailable(exc: BaseException) -> bool:
 
 
 def database_unavailable_record(exc: BaseException) -> None:
-    DATABASE_ERRORS.labels(kind=type(exc).__name__).inc()
+    record_database_error(exc)

@@ -1,6 +1,9 @@
 """gunicorn settings for `make run` (and the benchmarks, which start the server the same way)."""
 
 import os
+from pathlib import Path
+
+from posthog_core.embedded_db import data_dir
 
 bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
@@ -11,16 +14,28 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "300"))  # exports render inside the request
-accesslog = None  # access lines could carry ?personal_api_key=...
+accesslog = None  # Django logs each request instead, secrets masked (posthog_core/observability.py)
 errorlog = "-"
 # gunicorn ≥ 25 opens a control socket at one fixed path per user; two servers on one machine
 # (make run beside a benchmark) would fight over it, and nothing here uses it.
 control_socket_disable = True
 raw_env = ["DJANGO_SETTINGS_MODULE=posthog_core.settings"]
 
+# prometheus_client's multiprocess mode: each worker writes its metrics to files in this folder and
+# a scrape sums them. Set here, in the master, before any worker imports prometheus_client; one
+# folder per port, so two servers from one checkout (make run beside a benchmark) keep apart.
+os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", str(data_dir() / "prometheus" / os.environ.get("PORT", "8000"))
+)
+
 
 def on_starting(server):
-    """Hold a handle on the embedded PostgreSQL in the master, so it outlives worker restarts."""
+    """Empty the metrics folder (the last run's workers are gone) and hold a handle on the embedded
+    PostgreSQL in the master, so it outlives worker restarts."""
+    metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for stale in metrics_dir.glob("*.db"):
+        stale.unlink()
     if not os.environ.get("DATABASE_URL"):
         from posthog_core import embedded_db
 
@@ -33,3 +48,10 @@ def post_worker_init(worker):
     from ingestion.drain import drainer_start
 
     drainer_start()
+
+
+def child_exit(server, worker):
+    """Drop the live-gauge files of a worker that exited (its counters and histograms still count)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

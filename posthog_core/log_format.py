@@ -11,10 +11,16 @@ import logging
 import re
 
 KEY_PATTERN = re.compile(r"\b(ph[xa])_[A-Za-z0-9]{8,}")
+# The access log masks project tokens too, and anywhere in a path (no word boundary needed).
+SECRET_PATTERN = re.compile(r"(ph[xac])_[A-Za-z0-9]{8,}")
 
 
 def redact_keys(text: str) -> str:
     return KEY_PATTERN.sub(r"\1_[redacted]", text)
+
+
+def redact_secrets(text: str) -> str:
+    return SECRET_PATTERN.sub(r"\1_[redacted]", text)
 
 
 class RedactingFormatter(logging.Formatter):

@@ -150,3 +150,16 @@ class PersonalAPIKey(models.Model):
     @staticmethod
     def generate_value() -> str:
         return "phx_" + random_base62(47)
+
+
+class RateLimitCounter(models.Model):
+    """One fixed-window counter of the rate limits and the login lockout (posthog_core/ratelimit.py).
+
+    Rows are disposable: the table is UNLOGGED (migration 0003), so an upsert writes no WAL and its
+    commit waits for no fsync; a crash empties it, which only resets the current windows.
+    """
+
+    pk = models.CompositePrimaryKey("bucket", "window_end")
+    bucket = models.CharField(max_length=200)
+    window_end = models.BigIntegerField(help_text="Unix time (s) at which this window closes.")
+    hits = models.IntegerField(default=0)

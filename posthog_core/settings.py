@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "posthog_core.observability.RequestObservabilityMiddleware",
     "posthog_core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -162,7 +163,9 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_THROTTLE_RATES": {},
+    # Every DRF view is counted against the CRUD limits; viewsets move their `analytics_actions` to
+    # the analytics limits (ScopedViewSetMixin.get_throttles); capture views opt out.
+    "DEFAULT_THROTTLE_CLASSES": ["posthog_core.throttling.CrudRateThrottle"],
     "COERCE_DECIMAL_TO_STRING": False,
     "DATETIME_FORMAT": "iso-8601",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -205,6 +208,33 @@ EXPORT_RENDER_NICE = int(os.environ.get("EXPORT_RENDER_NICE", "10"))
 _SPOOL_NAME = "-".join(str(DATABASES["default"].get(key) or "") for key in ("NAME", "PORT")).strip("-")
 CAPTURE_SPOOL_DIR = Path(os.environ.get("CAPTURE_SPOOL_DIR", DATA_DIR / "spool" / _SPOOL_NAME))
 CAPTURE_SPOOL_MAX_BYTES = int(os.environ.get("CAPTURE_SPOOL_MAX_BYTES", str(512 * 1024 * 1024)))
+
+# Rate limits (issue #13): PostHog's personal-API-key limits, per key (per user for sessions).
+RATE_LIMIT_ENABLED = env_bool("RATE_LIMIT_ENABLED", True)
+RATE_LIMITS = {
+    "crud": (
+        os.environ.get("RATE_LIMIT_CRUD_BURST", "480/minute"),
+        os.environ.get("RATE_LIMIT_CRUD_SUSTAINED", "4800/hour"),
+    ),
+    "analytics": (
+        os.environ.get("RATE_LIMIT_ANALYTICS_BURST", "240/minute"),
+        os.environ.get("RATE_LIMIT_ANALYTICS_SUSTAINED", "1200/hour"),
+    ),
+}
+LOGIN_LOCKOUT_ACCOUNT_FAILURES = int(os.environ.get("LOGIN_LOCKOUT_ACCOUNT_FAILURES", "5"))
+LOGIN_LOCKOUT_ADDRESS_FAILURES = int(os.environ.get("LOGIN_LOCKOUT_ADDRESS_FAILURES", "20"))
+LOGIN_LOCKOUT_WINDOW_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_WINDOW_SECONDS", "900"))
+# The counters live in PostgreSQL (posthog_core/ratelimit.py) unless REDIS_URL names a Redis, which
+# then backs Django's cache framework and the counters move there.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+RATE_LIMIT_STORE = "cache" if REDIS_URL else "postgres"
+RATE_LIMIT_CACHE = "default"
+
+# Observability (issue #13): the access log and /metrics (404 unless METRICS_TOKEN is set).
+ACCESS_LOG = env_bool("ACCESS_LOG", True)
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 LOGGING = {
     "version": 1,

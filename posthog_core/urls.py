@@ -5,11 +5,13 @@ import os
 from importlib import import_module
 
 from django.contrib import admin
+from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from posthog_core import views
+from posthog_core.login import LockoutLoginView
 
 # `schemas` comes before `event_definitions`: it serves event_definitions/{typescript,python,golang}/,
 # which the event-definition router would otherwise read as an id.
@@ -26,6 +28,7 @@ def project_urls():
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
     path("_health", views.health, name="health"),
+    path("metrics", views.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/schema/swagger-ui/", SpectacularSwaggerView.as_view(url_name="schema")),
@@ -37,7 +40,11 @@ urlpatterns = [
     path("api/projects/<str:project_id>/", include(project_urls())),
     path("api/environments/<str:project_id>/", include(project_urls())),
     path("api/", include("accounts.urls")),
-    path("api-auth/", include("rest_framework.urls")),
+    # DRF's login and logout under their usual names, the login with a lockout (posthog_core/login.py).
+    path("api-auth/", include(([
+        path("login/", LockoutLoginView.as_view(), name="login"),
+        path("logout/", LogoutView.as_view(), name="logout"),
+    ], "rest_framework"))),
     path("admin/", admin.site.urls),
     *import_module("ingestion.urls").root_urlpatterns,
 ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import sys
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_GET
 from ingestion.spool import spool_depth
 from posthog_core.exception_handler import SERVER_ERROR_DETAIL
 from posthog_core.exceptions import database_unavailable_record, is_database_unavailable
+from posthog_core.metrics import exposition
 from posthog_core.middleware import database_unavailable_response
 
 
@@ -24,6 +27,22 @@ def health(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         return JsonResponse({"status": "error", "detail": "database unavailable", "spool": spool}, status=503)
     return JsonResponse({"status": "ok", "spool": spool})
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, only when `METRICS_TOKEN` is set and sent as `Authorization: Bearer <token>`.
+
+    Any other request gets the same 404 as an unknown path: the endpoint does not advertise itself.
+    A token rather than loopback-only: behind a reverse proxy on the same host every request comes
+    from 127.0.0.1, so an address check would make the metrics public.
+    """
+    token = settings.METRICS_TOKEN
+    scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
+    if not token or scheme.lower() != "bearer" or not hmac.compare_digest(offered.strip().encode(), token.encode()):
+        return not_found(request)
+    body, content_type = exposition()
+    return HttpResponse(body, content_type=content_type)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

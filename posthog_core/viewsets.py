@@ -11,6 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from posthog_core.lookups import CURRENT_PROJECT, project_ref, project_with_membership
 from posthog_core.models import OrganizationMembership, Project
 from posthog_core.permissions import ScopePermission, TeamMemberPermission
+from posthog_core.throttling import AnalyticsRateThrottle
 
 
 class ScopedViewSetMixin:
@@ -26,6 +27,8 @@ class ScopedViewSetMixin:
     # Set per action through `@action(required_scopes=[...])` (DRF passes action kwargs to the view).
     required_scopes: list[str] | None = None
     extra_permission_classes: tuple = ()
+    # Actions that compute results (queries, renders) count against the analytics rate limits.
+    analytics_actions: tuple[str, ...] = ()
 
     _guarded_methods = ("get_permissions",)
 
@@ -43,6 +46,11 @@ class ScopedViewSetMixin:
     def get_permissions(self):
         classes = [IsAuthenticated, ScopePermission, *self.base_permission_classes(), *self.extra_permission_classes]
         return [permission() for permission in classes]
+
+    def get_throttles(self):
+        if self.action in self.analytics_actions:
+            return [AnalyticsRateThrottle()]
+        return super().get_throttles()
 
     def base_permission_classes(self) -> list:
         return []
