@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,14 +69,45 @@ def slot_acquire(*, cursor, concurrency: int, wait_seconds: float) -> int | None
         pause = min(pause * 1.6, MAX_POLL_SECONDS)
 
 
+_local_lock = threading.Lock()
+_local_holders = 0
+
+
+@contextmanager
+def _process_share() -> Iterator[bool]:
+    """True while this process has fewer than EXPORT_THREADS_PER_PROCESS export creates rendering
+    or waiting: threads parked on a slot must not take every thread of the worker from the API."""
+    global _local_holders
+    with _local_lock:
+        admitted = _local_holders < settings.EXPORT_THREADS_PER_PROCESS
+        _local_holders += admitted
+    try:
+        yield admitted
+    finally:
+        if admitted:
+            with _local_lock:
+                _local_holders -= 1
+
+
 @contextmanager
 def export_slot() -> Iterator[int | None]:
     """Hold one render slot for the duration of the block; raise ExportSlotUnavailable (429)
-    when none frees up within EXPORT_SLOT_WAIT_SECONDS. EXPORT_CONCURRENCY=0 means no limit."""
+    when none frees up within EXPORT_SLOT_WAIT_SECONDS, or at once when this process already has
+    EXPORT_THREADS_PER_PROCESS creates in flight. EXPORT_CONCURRENCY=0 means no limit."""
     concurrency = settings.EXPORT_CONCURRENCY
     if concurrency <= 0:
         yield None
         return
+    with _process_share() as admitted:
+        if not admitted:
+            EXPORT_SLOT_REJECTIONS.inc()
+            raise ExportSlotUnavailable(wait=max(1, math.ceil(settings.EXPORT_SLOT_WAIT_SECONDS)))
+        with _database_slot(concurrency) as slot:
+            yield slot
+
+
+@contextmanager
+def _database_slot(concurrency: int) -> Iterator[int]:
     wait_seconds = settings.EXPORT_SLOT_WAIT_SECONDS
     # A connection outside Django's per-thread registry, so it is never reused by the request.
     holder = connections.create_connection("default")

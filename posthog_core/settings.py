@@ -199,6 +199,11 @@ EXPORT_ROW_LIMIT = int(os.environ.get("EXPORT_ROW_LIMIT", "300000"))
 # limit), and how long a create waits for a slot before it answers 429.
 EXPORT_CONCURRENCY = int(os.environ.get("EXPORT_CONCURRENCY", "2"))
 EXPORT_SLOT_WAIT_SECONDS = float(os.environ.get("EXPORT_SLOT_WAIT_SECONDS", "20"))
+# Export creates (rendering or waiting for a slot) one web process takes at once; past it, 429 at
+# once, so waiting creates never hold every thread of a worker (half of gunicorn's threads).
+EXPORT_THREADS_PER_PROCESS = int(
+    os.environ.get("EXPORT_THREADS_PER_PROCESS", str(max(1, int(os.environ.get("GUNICORN_THREADS", "8")) // 2)))
+)
 # CPU nice value of a rendering thread and its (local) PostgreSQL backend (exports/priority.py; 0 = off).
 EXPORT_RENDER_NICE = int(os.environ.get("EXPORT_RENDER_NICE", "10"))
 

@@ -5,7 +5,7 @@ import pytest
 from django.db import connections
 
 from exports.models import ExportedAsset
-from exports.slots import EXPORT_SLOT_LOCK_CLASS, export_slot
+from exports.slots import EXPORT_SLOT_LOCK_CLASS, ExportSlotUnavailable, export_slot
 from tests.exports.factories import ExportInsightFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +52,15 @@ def test_slot_is_released_when_the_render_ends(settings):
         pass
     with export_slot() as second:
         assert first == second == 0
+
+
+def test_process_past_its_share_of_creates_answers_429_at_once(settings):
+    """Creates waiting for a slot must not take every thread of a worker: past its share, a
+    process refuses even while database slots are free."""
+    settings.EXPORT_CONCURRENCY = 2
+    settings.EXPORT_THREADS_PER_PROCESS = 1
+    settings.EXPORT_SLOT_WAIT_SECONDS = 5
+    with export_slot():
+        with pytest.raises(ExportSlotUnavailable):
+            with export_slot():
+                pass

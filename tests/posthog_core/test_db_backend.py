@@ -23,4 +23,3 @@ def test_timestamptz_reads_as_the_same_instant_in_utc():
     assert value == datetime(2026, 1, 1, 7, 0, 0, 500_000, tzinfo=UTC)
     assert value.tzinfo is UTC
     assert empty is None
-
