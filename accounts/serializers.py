@@ -12,6 +12,12 @@ from posthog_core.serializers import CachedFieldsMixin
 class UserBasicSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     """PostHog's UserBasic: how every other resource embeds a user."""
 
+    # Declared so the schema says what PATCH /api/users/@me/ lets a user store: a role, "" or null
+    # (a read-only model field would be documented as the choices and null only).
+    role_at_organization = serializers.ChoiceField(
+        choices=User.RoleAtOrganization.choices, allow_blank=True, allow_null=True, read_only=True
+    )
+
     class Meta:
         model = User
         fields = [

@@ -16,6 +16,7 @@ from file_system.models import FOLDER, FileSystem, FileSystemShortcut
 from file_system.pagination import FileSystemPagination
 from file_system.paths import path_normalize
 from file_system.serializers import (
+    PATH_SCHEMA,
     FileSystemCountSerializer,
     FileSystemLogViewSerializer,
     FileSystemMoveSerializer,
@@ -44,6 +45,8 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     scope_object = "file_system"
     scope_object_read_actions = ("count", "count_by_path")
     scope_object_write_actions = ("move", "link", "log_view")
+    # PostHog answers these actions' own rules with a bare {"detail": ...} (DECISIONS.md).
+    plain_detail_statuses = {"count": ("400",), "count_by_path": ("400",), "move": ("400",), "link": ("400",)}
     queryset = FileSystem.objects.all()
     serializer_class = FileSystemSerializer
     filter_backends = []  # the list parses its own filters (FileSystemListQuery)
@@ -65,7 +68,9 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.file_system_delete(entry=instance)
 
-    @extend_schema(request=None, responses=FileSystemCountSerializer)
+    @extend_schema(request=None, responses=FileSystemCountSerializer,
+                   description="Entries below a folder. Any other entry answers 400 "
+                               "`{\"detail\": \"Count can only be called on folders\"}`.")
     @action(detail=True, methods=["post"])
     def count(self, request, **kwargs):
         entry = self.get_object()
@@ -75,7 +80,8 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
 
     @extend_schema(
         request=None, responses=FileSystemCountSerializer,
-        parameters=[OpenApiParameter("path", OpenApiTypes.STR, required=True, description="The folder path to count below.")],
+        parameters=[OpenApiParameter("path", {k: v for k, v in PATH_SCHEMA.items() if k != "maxLength"}, required=True,
+                                     description="The folder path to count below.")],
     )
     @action(detail=False, methods=["post"])
     def count_by_path(self, request, **kwargs):
