@@ -27,9 +27,7 @@ from insights.filing import file_entries_backfill
 from posthog_core.exceptions import PlainDetailError
 from posthog_core.pagination import parse_non_negative
 from posthog_core.renderers import OrjsonRenderer
-from posthog_core.viewsets import TeamScopedViewSetMixin
-
-UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
+from posthog_core.viewsets import UUID_LOOKUP_REGEX, TeamScopedViewSetMixin
 
 
 def _new_path(request) -> str:
@@ -52,7 +50,7 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     filter_backends = []  # the list parses its own filters (FileSystemListQuery)
     pagination_class = FileSystemPagination
     renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
-    lookup_value_regex = UUID_PATTERN
+    lookup_value_regex = UUID_LOOKUP_REGEX
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(FileSystemListQuery.parse(request.query_params, user=request.user))
@@ -139,7 +137,7 @@ class FileSystemShortcutViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     scope_object = "file_system_shortcut"
     queryset = FileSystemShortcut.objects.order_by("path", "created_at")
     serializer_class = FileSystemShortcutSerializer
-    lookup_value_regex = UUID_PATTERN
+    lookup_value_regex = UUID_LOOKUP_REGEX
 
     def safely_get_queryset(self, queryset):
         return queryset.filter(user_id=self.request.user.pk)

@@ -164,3 +164,23 @@ def test_user_embedded_after_blank_role_matches_the_documented_user_basic(sessio
     assert response.status_code == 201
     assert response.json()["created_by"]["role_at_organization"] == ""
     assert_documented(response, path, "post")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/projects/{project_id}/events/{id}/", FS + "{id}/"])
+def test_malformed_uuid_is_not_found_and_outside_the_documented_pattern(session_client, team, path):
+    malformed = "FfD7fEBC1a7B558Bc78DeC69-3b6Aa40"  # 32 hex digits and dashes, not a UUID
+    [parameter] = [p for p in operation(path, "get")["parameters"] if p["name"] == "id"]
+
+    response = session_client.get(path.replace("{project_id}", str(team.id)).replace("{id}", malformed))
+
+    assert not re.search(parameter["schema"]["pattern"], malformed)
+    assert response.status_code == 404
+
+
+def test_personal_api_key_scopes_are_listed():
+    from posthog_core.scopes import VALID_SCOPES
+
+    items = json_schema(COMPONENTS["PersonalAPIKeyRequest"]["properties"]["scopes"]["items"])
+
+    assert items["allOf"] == [{"enum": sorted(VALID_SCOPES), "type": "string"}]
