@@ -6,7 +6,7 @@ import json
 from functools import cached_property
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from file_system.models import FileSystem, FileSystemShortcut, FileSystemViewLog
@@ -37,13 +37,22 @@ PATH_SCHEMA = {
 }
 
 
-@extend_schema_field(PATH_SCHEMA)
 class PathField(serializers.CharField):
     """A file-system path as clients send it: normalized and checked by `_validate_path`."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
+
+
+class PathFieldSchema(OpenApiSerializerFieldExtension):
+    """PATH_SCHEMA for what a client sends; a stored path is any string, since folders that
+    insights and dashboards file themselves into (`_create_in_folder` + a name) may run longer."""
+
+    target_class = PathField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return PATH_SCHEMA if direction == "request" else {"type": "string"}
 
 
 class FileSystemSerializer(serializers.ModelSerializer):

@@ -29,6 +29,8 @@ from posthog_core.pagination import parse_non_negative
 from posthog_core.renderers import OrjsonRenderer
 from posthog_core.viewsets import UUID_LOOKUP_REGEX, TeamScopedViewSetMixin
 
+COUNT_BY_PATH_MAX_LENGTH = 300  # 300 x 4 UTF-8 bytes x 3 (percent-encoded) + the URL < 4094 bytes
+
 
 def _new_path(request) -> str:
     data = request.data if hasattr(request.data, "get") else {}
@@ -78,8 +80,10 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
 
     @extend_schema(
         request=None, responses=FileSystemCountSerializer,
-        parameters=[OpenApiParameter("path", {k: v for k, v in PATH_SCHEMA.items() if k != "maxLength"}, required=True,
-                                     description="The folder path to count below.")],
+        parameters=[OpenApiParameter("path", {**PATH_SCHEMA, "maxLength": COUNT_BY_PATH_MAX_LENGTH}, required=True,
+                                     description="The folder path to count below. The server reads request lines "
+                                                 "of up to 4094 bytes: at most 300 characters fit whatever their "
+                                                 "UTF-8 size once percent-encoded.")],
     )
     @action(detail=False, methods=["post"])
     def count_by_path(self, request, **kwargs):

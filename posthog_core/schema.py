@@ -59,7 +59,11 @@ class PlainDetailErrorSerializer(serializers.Serializer):
 PLAIN_DETAIL_NOTE = "Some rules answer PostHog's bare `{\"detail\": ...}` instead (`PlainDetailError`)."
 
 ERROR_RESPONSES = {
-    "400": "Invalid input: the first validation error, its field in `attr`.",
+    "400": (
+        "Invalid input: the first validation error, its field in `attr`. Besides what this schema states, "
+        "a write may break a rule that depends on stored data: a name already taken in the project, an id "
+        "that names no object of the project, a project or organization the key cannot reach."
+    ),
     "401": "No credentials, or an invalid personal API key.",
     "403": "A missing scope, a key limited to other projects, or no access to the project.",
     "404": "The project or the object does not exist (or belongs to another project).",

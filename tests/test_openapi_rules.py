@@ -184,3 +184,21 @@ def test_personal_api_key_scopes_are_listed():
     items = json_schema(COMPONENTS["PersonalAPIKeyRequest"]["properties"]["scopes"]["items"])
 
     assert items["allOf"] == [{"enum": sorted(VALID_SCOPES), "type": "string"}]
+
+
+@pytest.mark.django_db
+def test_stored_path_longer_than_a_request_may_send_matches_the_documented_list(session_client, team):
+    # Insights and dashboards file themselves under `_create_in_folder` + their name: past 4,096.
+    FileSystemFactory(team=team, path="Folder/" + "n" * 4500, type="insight")
+
+    response = session_client.get(FS.replace("{project_id}", str(team.id)))
+
+    assert response.status_code == 200
+    assert_documented(response, FS, "get")
+
+
+def test_count_by_path_path_fits_the_request_line_the_server_reads():
+    [parameter] = [p for p in operation(FS + "count_by_path/", "post")["parameters"] if p["name"] == "path"]
+
+    # Each character up to 4 UTF-8 bytes, each byte 3 once percent-encoded; gunicorn reads 4094.
+    assert parameter["schema"]["maxLength"] * 4 * 3 + len("POST /api/projects/99999/file_system/count_by_path/?path= HTTP/1.1") <= 4094
