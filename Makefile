@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PORT
 
-.PHONY: install run test bench lint schema clean
+.PHONY: install run test bench fuzz lint schema clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,12 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# schemathesis against a fresh `make run`-style server; FUZZ_SECONDS (default 120) and FUZZ_SEED.
+fuzz: install
+	$(BIN)/python -m tests.fuzz.run
 
 lint: install
 	$(BIN)/ruff check .

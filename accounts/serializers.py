@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from posthog_core.models import Organization, PersonalAPIKey, Project, User
-from posthog_core.scopes import invalid_scopes
+from posthog_core.scopes import VALID_SCOPES, invalid_scopes
 from posthog_core.serializers import CachedFieldsMixin
 
 
 class UserBasicSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     """PostHog's UserBasic: how every other resource embeds a user."""
+
+    # Declared so the schema says what PATCH /api/users/@me/ lets a user store: a role, "" or null
+    # (a read-only model field would be documented as the choices and null only).
+    role_at_organization = serializers.ChoiceField(
+        choices=User.RoleAtOrganization.choices, allow_blank=True, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = User
@@ -55,9 +62,14 @@ class UserSerializer(CachedFieldsMixin, serializers.ModelSerializer):
         read_only_fields = ["id", "uuid", "distinct_id", "email", "is_email_verified", "date_joined", "is_staff"]
 
 
+@extend_schema_field({"type": "string", "enum": sorted(VALID_SCOPES)})
+class ScopeField(serializers.CharField):
+    """A scope as the schema lists them; `validate_scopes` answers PostHog's "Invalid scope: x"."""
+
+
 class PersonalAPIKeySerializer(serializers.ModelSerializer):
     value = serializers.SerializerMethodField(help_text="The key itself: shown only in the create and roll answers.")
-    scopes = serializers.ListField(child=serializers.CharField(max_length=100), allow_empty=True, required=False)
+    scopes = serializers.ListField(child=ScopeField(max_length=100), allow_empty=True, required=False)
     scoped_teams = serializers.ListField(child=serializers.IntegerField(), allow_null=True, required=False)
     scoped_organizations = serializers.ListField(child=serializers.CharField(), allow_null=True, required=False)
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import serializers, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
@@ -26,8 +25,6 @@ from event_definitions.serializers import (
 from posthog_core.exceptions import PlainDetailError
 from posthog_core.renderers import OrjsonRenderer
 from posthog_core.viewsets import TeamScopedViewSetMixin
-
-PlainDetail = inline_serializer("EventDefinitionPlainDetail", {"detail": serializers.CharField()})
 
 LIST_PARAMETERS = [
     OpenApiParameter("search", str, description="Case-insensitive match on the event name. Every whitespace-separated term has to match."),
@@ -54,6 +51,8 @@ class EventDefinitionViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     scope_object = "event_definition"
     scope_object_read_actions = ("metrics",)  # DECISIONS.md: key-based clients may read usage
     scope_object_write_actions = ("bulk_update_tags", "bulk_update_verified")
+    # PostHog answers by_name's missing name (400) and unknown name (404) with a bare {"detail": ...}.
+    plain_detail_statuses = {"by_name": ("400", "404")}
     queryset = EventDefinition.objects.all()
     serializer_class = EnterpriseEventDefinitionSerializer
     filter_backends = []  # the list parses its own filters (EventDefinitionListQuery)
@@ -103,8 +102,9 @@ class EventDefinitionViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
 
     @extend_schema(
         description="Get event definition by exact name",
-        parameters=[OpenApiParameter("name", OpenApiTypes.STR, required=True, description="The exact event name to look up")],
-        responses={200: EnterpriseEventDefinitionSerializer, 400: PlainDetail, 404: PlainDetail},
+        parameters=[OpenApiParameter("name", {"type": "string", "minLength": 1}, required=True,
+                                     description="The exact event name to look up (NUL characters are dropped).")],
+        responses=EnterpriseEventDefinitionSerializer,
     )
     @action(detail=False, methods=["get"], required_scopes=["event_definition:read"])
     def by_name(self, request, *args, **kwargs):

@@ -6,6 +6,7 @@ import json
 from functools import cached_property
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from file_system.models import FileSystem, FileSystemShortcut, FileSystemViewLog
@@ -24,9 +25,38 @@ def _validate_path(value: str) -> str:
 
 _DATETIME = serializers.DateTimeField()
 
+# What the services accept as a path, stated for clients (and fuzzers): at least one character
+# that is neither whitespace nor `/` (else no segment is left), no NUL, at most MAX_PATH_LENGTH.
+PATH_PATTERN = "^[^\\u0000]*[^\\s/\\u0000][^\\u0000]*$"
+PATH_SCHEMA = {
+    "type": "string",
+    "pattern": PATH_PATTERN,
+    "maxLength": MAX_PATH_LENGTH,
+    "description": "`/`-separated segments (`\\/` and `\\\\` escape a slash or a backslash); empty segments "
+                   "are dropped, and at least one must remain.",
+}
+
+
+class PathField(serializers.CharField):
+    """A file-system path as clients send it: normalized and checked by `_validate_path`."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+
+class PathFieldSchema(OpenApiSerializerFieldExtension):
+    """PATH_SCHEMA for what a client sends; a stored path is any string, since folders that
+    insights and dashboards file themselves into (`_create_in_folder` + a name) may run longer."""
+
+    target_class = PathField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return PATH_SCHEMA if direction == "request" else {"type": "string"}
+
 
 class FileSystemSerializer(serializers.ModelSerializer):
-    path = serializers.CharField(max_length=MAX_PATH_LENGTH * 2, trim_whitespace=False)
+    path = PathField(max_length=MAX_PATH_LENGTH * 2)
     meta = serializers.JSONField(required=False, allow_null=True)
     shortcut = serializers.BooleanField(required=False, allow_null=True)
     last_viewed_at = serializers.SerializerMethodField()
@@ -86,7 +116,7 @@ class FileSystemMoveSerializer(serializers.Serializer):
     """Documents the body of move/ and link/; the views read `new_path` themselves so that a
     missing one answers PostHog's bare `{"detail": "new_path is required"}`."""
 
-    new_path = serializers.CharField()
+    new_path = PathField()
 
 
 class FileSystemLogViewSerializer(serializers.ModelSerializer):
@@ -100,7 +130,7 @@ class FileSystemLogViewSerializer(serializers.ModelSerializer):
 
 
 class FileSystemShortcutSerializer(serializers.ModelSerializer):
-    path = serializers.CharField(max_length=MAX_PATH_LENGTH * 2, trim_whitespace=False)
+    path = PathField(max_length=MAX_PATH_LENGTH * 2)
 
     class Meta:
         model = FileSystemShortcut

@@ -16,6 +16,7 @@ from file_system.models import FOLDER, FileSystem, FileSystemShortcut
 from file_system.pagination import FileSystemPagination
 from file_system.paths import path_normalize
 from file_system.serializers import (
+    PATH_SCHEMA,
     FileSystemCountSerializer,
     FileSystemLogViewSerializer,
     FileSystemMoveSerializer,
@@ -26,9 +27,9 @@ from insights.filing import file_entries_backfill
 from posthog_core.exceptions import PlainDetailError
 from posthog_core.pagination import parse_non_negative
 from posthog_core.renderers import OrjsonRenderer
-from posthog_core.viewsets import TeamScopedViewSetMixin
+from posthog_core.viewsets import UUID_LOOKUP_REGEX, TeamScopedViewSetMixin
 
-UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
+COUNT_BY_PATH_MAX_LENGTH = 300  # 300 x 4 UTF-8 bytes x 3 (percent-encoded) + the URL < 4094 bytes
 
 
 def _new_path(request) -> str:
@@ -44,12 +45,14 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     scope_object = "file_system"
     scope_object_read_actions = ("count", "count_by_path")
     scope_object_write_actions = ("move", "link", "log_view")
+    # PostHog answers these actions' own rules with a bare {"detail": ...} (DECISIONS.md).
+    plain_detail_statuses = {"count": ("400",), "count_by_path": ("400",), "move": ("400",), "link": ("400",)}
     queryset = FileSystem.objects.all()
     serializer_class = FileSystemSerializer
     filter_backends = []  # the list parses its own filters (FileSystemListQuery)
     pagination_class = FileSystemPagination
     renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
-    lookup_value_regex = UUID_PATTERN
+    lookup_value_regex = UUID_LOOKUP_REGEX
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(FileSystemListQuery.parse(request.query_params, user=request.user))
@@ -65,7 +68,9 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.file_system_delete(entry=instance)
 
-    @extend_schema(request=None, responses=FileSystemCountSerializer)
+    @extend_schema(request=None, responses=FileSystemCountSerializer,
+                   description="Entries below a folder. Any other entry answers 400 "
+                               "`{\"detail\": \"Count can only be called on folders\"}`.")
     @action(detail=True, methods=["post"])
     def count(self, request, **kwargs):
         entry = self.get_object()
@@ -75,7 +80,10 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
 
     @extend_schema(
         request=None, responses=FileSystemCountSerializer,
-        parameters=[OpenApiParameter("path", OpenApiTypes.STR, required=True, description="The folder path to count below.")],
+        parameters=[OpenApiParameter("path", {**PATH_SCHEMA, "maxLength": COUNT_BY_PATH_MAX_LENGTH}, required=True,
+                                     description="The folder path to count below. The server reads request lines "
+                                                 "of up to 4094 bytes: at most 300 characters fit whatever their "
+                                                 "UTF-8 size once percent-encoded.")],
     )
     @action(detail=False, methods=["post"])
     def count_by_path(self, request, **kwargs):
@@ -133,7 +141,7 @@ class FileSystemShortcutViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     scope_object = "file_system_shortcut"
     queryset = FileSystemShortcut.objects.order_by("path", "created_at")
     serializer_class = FileSystemShortcutSerializer
-    lookup_value_regex = UUID_PATTERN
+    lookup_value_regex = UUID_LOOKUP_REGEX
 
     def safely_get_queryset(self, queryset):
         return queryset.filter(user_id=self.request.user.pk)

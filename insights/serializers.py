@@ -43,7 +43,7 @@ def validate_query_json(value, path: list[str]) -> None:
 class QueryRequestSerializer(serializers.Serializer):
     query = serializers.JSONField(help_text="An EventsQuery or a TrendsQuery (or a DataTableNode/InsightVizNode around one).")
     client_query_id = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    refresh = serializers.JSONField(required=False, help_text="Accepted for compatibility; queries always run.")
+    refresh = serializers.JSONField(required=False, allow_null=True, help_text="Accepted for compatibility; queries always run.")
     name = serializers.CharField(required=False, allow_blank=True, max_length=400)
 
 

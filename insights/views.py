@@ -36,7 +36,7 @@ from insights.serializers import (
     query_request_query,
 )
 from posthog_core.pagination import parse_non_negative
-from posthog_core.viewsets import TeamScopedViewSetMixin
+from posthog_core.viewsets import UUID_LOOKUP_REGEX, TeamScopedViewSetMixin
 
 REFRESH_VALUES = ("true", "1", "blocking", "force_blocking", "force_cache")
 HARD_DELETE = 'Hard delete of this model is not allowed. Use a patch API call to set "deleted" to true'
@@ -100,7 +100,7 @@ class EventViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
     serializer_class = EventSerializer
     pagination_class = None
     filter_backends = []
-    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
+    lookup_value_regex = UUID_LOOKUP_REGEX
 
     def list(self, request, **kwargs):
         params = {key: request.query_params.get(key) for key in EVENT_PARAMS}

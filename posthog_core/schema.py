@@ -48,8 +48,22 @@ class ErrorResponseSerializer(serializers.Serializer):
     )
 
 
+class PlainDetailErrorSerializer(serializers.Serializer):
+    """PostHog's bare `{"detail": ...}` error, kept where PostHog's clients read exactly that
+    (`PlainDetailError`): the `PlainDetailError` component, closed to other keys so that it and
+    `ErrorResponse` never both match one body."""
+
+    detail = serializers.CharField()
+
+
+PLAIN_DETAIL_NOTE = "Some rules answer PostHog's bare `{\"detail\": ...}` instead (`PlainDetailError`)."
+
 ERROR_RESPONSES = {
-    "400": "Invalid input: the first validation error, its field in `attr`.",
+    "400": (
+        "Invalid input: the first validation error, its field in `attr`. Besides what this schema states, "
+        "a write may break a rule that depends on stored data: a name already taken in the project, an id "
+        "that names no object of the project, a project or organization the key cannot reach."
+    ),
     "401": "No credentials, or an invalid personal API key.",
     "403": "A missing scope, a key limited to other projects, or no access to the project.",
     "404": "The project or the object does not exist (or belongs to another project).",
@@ -59,7 +73,11 @@ ERROR_RESPONSES = {
 
 class ScopedAutoSchema(AutoSchema):
     """Each operation lists the scope a personal API key needs, as PostHog's schema does, and
-    documents the shared error responses with the `ErrorResponse` component."""
+    documents the shared error responses with the `ErrorResponse` component.
+
+    A view answering some errors in PostHog's bare shape says which, per action:
+    `plain_detail_statuses = {"count": ("400",)}`; those statuses document either shape.
+    """
 
     def get_description(self) -> str:
         """The action's docstring, else the view's OWN docstring: an inherited one (such as
@@ -74,10 +92,14 @@ class ScopedAutoSchema(AutoSchema):
         if direction != "response" or not getattr(self.view, "scope_object", None):
             return responses  # public views (docs) and capture endpoints have their own errors
         error_ref = self.resolve_serializer(ErrorResponseSerializer, "response").ref
+        plain = getattr(self.view, "plain_detail_statuses", {}).get(getattr(self.view, "action", None), ())
+        plain_ref = self.resolve_serializer(PlainDetailErrorSerializer, "response").ref if plain else None
         for code, description in ERROR_RESPONSES.items():
-            responses.setdefault(
-                code, {"content": {"application/json": {"schema": error_ref}}, "description": description}
-            )
+            schema = error_ref
+            if code in plain:
+                schema = {"oneOf": [error_ref, plain_ref]}
+                description = f"{description} {PLAIN_DETAIL_NOTE}"
+            responses.setdefault(code, {"content": {"application/json": {"schema": schema}}, "description": description})
         return responses
 
     def get_auth(self):
@@ -98,3 +120,49 @@ def preprocess_exclude_aliases(endpoints):
         for path, path_regex, method, callback in endpoints
         if not path.startswith(("/api/environments/", "/_bench"))
     ]
+
+
+# PostgreSQL stores no NUL character in text, so the API refuses one in any string it keeps or
+# searches by (`null_characters_not_allowed`). ECMA-262 and Python both read `\u0000`.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+PAGING_MINIMUMS = {"limit": 1, "offset": 0}  # posthog_core.pagination.parse_non_negative, everywhere
+
+
+def _forbid_nul(schema: dict) -> None:
+    """Add NO_NUL_PATTERN to every free string below `schema` (enums, formats and patterns
+    already say what they accept)."""
+    if not isinstance(schema, dict) or "$ref" in schema:
+        return
+    if schema.get("type") == "string" and not {"enum", "format", "pattern"} & schema.keys():
+        schema["pattern"] = NO_NUL_PATTERN
+    for key in ("items", "additionalProperties"):
+        _forbid_nul(schema.get(key))
+    for child in (schema.get("properties") or {}).values():
+        _forbid_nul(child)
+    for key in ("allOf", "anyOf", "oneOf"):
+        for child in schema.get(key) or []:
+            _forbid_nul(child)
+
+
+def postprocess_stated_rules(result, generator, request, public):
+    """State in the document the input rules every endpoint applies: no NUL in request strings
+    (bodies, query and path), and the paging bounds. Request bodies are the `...Request`
+    components (COMPONENT_SPLIT_REQUEST) and any inline request schema."""
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter["in"] == "query" and schema.get("type") == "integer" and parameter["name"] in PAGING_MINIMUMS:
+                    schema.setdefault("minimum", PAGING_MINIMUMS[parameter["name"]])
+                _forbid_nul(schema)
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                _forbid_nul(media.get("schema"))
+    components = result.get("components", {}).get("schemas", {})
+    for name, component in components.items():
+        if name.endswith("Request"):
+            _forbid_nul(component)
+    if "PlainDetailError" in components:
+        components["PlainDetailError"]["additionalProperties"] = False
+    return result

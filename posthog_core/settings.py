@@ -185,6 +185,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api(/projects/\{project_id\})?",
     "PREPROCESSING_HOOKS": ["posthog_core.schema.preprocess_exclude_aliases"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "posthog_core.schema.postprocess_stated_rules"],
     "ENUM_NAME_OVERRIDES": {},
     "SECURITY": [],
     # Bodies are documented as JSON only (form and multipart are still accepted, for the browsable

@@ -13,6 +13,10 @@ from posthog_core.models import OrganizationMembership, Project
 from posthog_core.permissions import ScopePermission, TeamMemberPermission
 from posthog_core.throttling import AnalyticsRateThrottle
 
+# A UUID, dashes optional (UUIDField reads both). An id of any other form matches no route (404)
+# instead of failing the lookup with a 400, and the schema's path pattern says exactly this.
+UUID_LOOKUP_REGEX = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
 
 class ScopedViewSetMixin:
     """Every API view declares `scope_object`; custom actions add `required_scopes` or are listed

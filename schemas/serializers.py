@@ -18,6 +18,7 @@ from schemas.models import (
 )
 
 MAX_ALLOWED_VALUES = 1000
+PROPERTY_REQUIRED_FIELDS = ("name", "property_type")
 
 
 class TeamScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
@@ -101,6 +102,15 @@ class SchemaPropertyGroupSerializer(serializers.ModelSerializer):
         validators: list = []
 
     def validate_properties(self, value: list[dict]) -> list[dict]:
+        # A PATCH is partial for the group, and DRF passes that on to the nested items; but the
+        # list replaces every property, so each item needs its required fields all the same.
+        missing = [
+            {field: [serializers.ErrorDetail("This field is required.", code="required")]
+             for field in PROPERTY_REQUIRED_FIELDS if field not in item}
+            for item in value
+        ]
+        if any(missing):
+            raise serializers.ValidationError(missing)
         seen: set[str] = set()
         for item in value:
             if item["name"] in seen:

@@ -114,6 +114,24 @@ def test_update_property_group_replaces_properties_and_bumps_linked_definitions(
     assert version_of(definition) == 1
 
 
+@pytest.mark.parametrize("missing", ["name", "property_type"])
+def test_patch_property_group_with_property_lacking_required_field_returns_400(session_client, team, missing):
+    # A PATCH is partial for the group, never for the properties it replaces (found by make fuzz).
+    group = SchemaPropertyGroupFactory(team=team)
+    SchemaPropertyFactory(property_group=group, name="kept")
+    item = {"name": "plan", "property_type": "String"}
+    del item[missing]
+    response = session_client.patch(
+        groups_url(team, group.id), {"properties": [{"name": "a", "property_type": "Boolean"}, item]}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "validation_error", "code": "required", "detail": "This field is required.",
+        "attr": f"properties__1__{missing}",
+    }
+    assert [p.name for p in group.properties.all()] == ["kept"]
+
+
 def test_delete_property_group_bumps_linked_definitions(session_client, team):
     definition = typed_event(team, "signed_up", ("plan", "String", True))
     group = SchemaPropertyGroup.objects.get(team=team)
