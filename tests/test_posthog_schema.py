@@ -111,7 +111,9 @@ def documented_response(operation_id: str, status: int) -> dict | None:
     content = response.get("content", {}).get("application/json")
     if content:
         return content["schema"]
-    return operation.get("x-response-shape-from-source")
+    shape = operation.get("x-response-shape-from-source")
+    # A shape read from PostHog's source lists what the view returns: all of it, unless it says otherwise.
+    return shape and {"required": sorted(shape["properties"]), **shape}
 
 
 # --- driving operations ----------------------------------------------------------------------
