@@ -164,7 +164,7 @@ def baseline_body(rows: list[tuple], selective: bool) -> bytes:
         "created_at": iso(r[5]), "updated_at": iso(r[6]), "updated_by": user(r, 17 + width), "last_seen_at": iso(r[8]),
         "verified": r[9], "verified_at": iso(r[10]), "verified_by": user(r, 17 + 2 * width), "hidden": r[12],
         "enforcement_mode": r[13], "is_action": False, "post_to_slack": False, "default_columns": r[14] or [],
-        "primary_property": r[15],
+        "primary_property": r[15], "media_preview_urls": [],
     } for r in rows]
     return orjson.dumps({"count": 10_000 if capped else total, "next": None, "previous": None,
                          "count_is_capped": capped, "results": results})

@@ -92,13 +92,17 @@ class EnterpriseEventDefinitionSerializer(serializers.ModelSerializer):
         child=serializers.CharField(max_length=400), required=False, allow_null=True
     )
     primary_property = serializers.CharField(max_length=400, required=False, allow_null=True, allow_blank=False)
+    media_preview_urls = serializers.ListField(
+        child=serializers.CharField(), read_only=True,
+        help_text="URLs of media previews of the event. Always empty: this server has no media previews feature.",
+    )
 
     class Meta:
         model = EventDefinition
         fields = [
             "id", "name", "owner", "description", "tags", "created_at", "updated_at", "updated_by",
             "last_seen_at", "verified", "verified_at", "verified_by", "hidden", "enforcement_mode",
-            "is_action", "post_to_slack", "default_columns", "primary_property",
+            "is_action", "post_to_slack", "default_columns", "primary_property", "media_preview_urls",
         ]
         read_only_fields = ["id", "created_at", "updated_at", "last_seen_at", "verified_at"]
 
@@ -132,6 +136,10 @@ class EnterpriseEventDefinitionSerializer(serializers.ModelSerializer):
             "post_to_slack": False,
             "default_columns": list(instance.default_columns or []),
             "primary_property": instance.primary_property,
+            # PostHog lists the URLs of images uploaded as previews of the event. This server has no
+            # media previews feature, so no event has one; the field is still sent because clients
+            # generated from PostHog's schema refuse a definition without it.
+            "media_preview_urls": [],
         }
 
 

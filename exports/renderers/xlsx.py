@@ -77,25 +77,33 @@ def sheet_name(title: str, used: set[str]) -> str:
 
 
 def write_xlsx(out: IO[bytes], sheets: list[tuple[str, Table | SheetXml]], header: ReportHeader) -> int:
-    """An `About` sheet, then one typed sheet per table; returns the data rows written. A truncated
-    export says so on About and under the last row of each sheet. About is written last, once
-    the streamed rows have set the header's counts."""
-    names = ["About"]
-    used = {"about"}
+    """One typed sheet per table, then an `About` sheet; returns the data rows written. The data
+    comes first and is the active sheet because readers (pandas.read_excel, openpyxl's `active`, most
+    spreadsheet imports) take the first sheet. A truncated export says so on About and under the last
+    row of each sheet. About is written last, once the streamed rows have set the header's counts."""
+    used = {"about"}  # a data sheet titled "About" becomes "About (2)"
+    names = []
     total = 0
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as book:
-        for index, (title, table) in enumerate(sheets, start=2):
+        for index, (title, table) in enumerate(sheets, start=1):
             names.append(sheet_name(title, used))
             with book.open(f"xl/worksheets/sheet{index}.xml", "w") as part:
-                total += _write_sheet(part, table, header)
-        _write_about(book, header)
+                total += _write_sheet(part, table, header, selected=index == 1)
+        names.append("About")
+        _write_about(book, header, f"xl/worksheets/sheet{len(names)}.xml", selected=len(names) == 1)
         for path, text in _package_parts(names).items():
             book.writestr(path, text)
     return total
 
 
-def _write_sheet(part: IO[bytes], table: Table | SheetXml, header: ReportHeader) -> int:
-    part.write(f"{_SHEET_HEAD}<sheetData>".encode())
+def _sheet_head(selected: bool) -> str:
+    # The active sheet's tab is also the selected one, as Excel writes it.
+    views = '<sheetViews><sheetView tabSelected="1" workbookViewId="0"/></sheetViews>' if selected else ""
+    return f"{_SHEET_HEAD}{views}"
+
+
+def _write_sheet(part: IO[bytes], table: Table | SheetXml, header: ReportHeader, *, selected: bool) -> int:
+    part.write(f"{_sheet_head(selected)}<sheetData>".encode())
     part.write(_row([_string_cell(label, STYLE_BOLD) for label in map(header_label, table.columns)]).encode())
     if isinstance(table, SheetXml):
         for chunk in table.chunks:
@@ -126,10 +134,10 @@ def _write_rows(part: IO[bytes], table: Table) -> int:
     return count
 
 
-def _write_about(book: zipfile.ZipFile, header: ReportHeader) -> None:
+def _write_about(book: zipfile.ZipFile, header: ReportHeader, path: str, *, selected: bool) -> None:
     rows = "".join(_row([_string_cell(label, STYLE_BOLD), _string_cell(value)]) for label, value in header.lines())
-    book.writestr("xl/worksheets/sheet1.xml", (
-        f'{_SHEET_HEAD}<cols><col min="1" max="1" width="14" customWidth="1"/>'
+    book.writestr(path, (
+        f'{_sheet_head(selected)}<cols><col min="1" max="1" width="14" customWidth="1"/>'
         f'<col min="2" max="2" width="80" customWidth="1"/></cols><sheetData>{rows}</sheetData></worksheet>'))
 
 
@@ -227,7 +235,8 @@ def _package_parts(names: list[str]) -> dict[str, str]:
             f'{_XML_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             f'<Relationship Id="rId1" Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
         "xl/workbook.xml": (
-            f'{_XML_HEAD}<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}"><sheets>{sheets}</sheets></workbook>'),
+            f'{_XML_HEAD}<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
+            f'<bookViews><workbookView activeTab="0"/></bookViews><sheets>{sheets}</sheets></workbook>'),
         "xl/_rels/workbook.xml.rels": (
             f'{_XML_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             f'{sheet_rels}<Relationship Id="rId{len(names) + 1}" Type="{_REL_NS}/styles" Target="styles.xml"/>'

@@ -74,7 +74,12 @@ class GeneratedCode:
 
 def canonical_json(value: object) -> bytes:
     # Compact, sorted keys, unescaped UTF-8: the serialisation PostHog hashes (orjson's).
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        # An allowed value past 64 bits (the API accepts any finite number): orjson refuses it, and
+        # PostHog has no hash for such a schema to match. The standard library writes it exactly.
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def hash_sort_key(item: list) -> tuple:

@@ -3,6 +3,7 @@ properties as parameters and optional ones as functional options (PostHog §6)."
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -107,6 +108,28 @@ USAGE = """
 """
 
 
+# Integral numbers past this are written as their float64 (shortest round-trip form, `-2.6e+203`):
+# as digits, a negated literal past 512 bits is a "constant overflow" to the Go compiler. The
+# constant's type is float64 either way, so the value is the same.
+EXACT_FLOAT_INTEGERS = 2**53
+
+
+def go_literal(value: str | int | float) -> str:
+    if not isinstance(value, str) and abs(value) >= EXACT_FLOAT_INTEGERS:
+        return json.dumps(float(value))
+    return literal_text(value)
+
+
+# gofmt rewrites `` and '' in doc comments as typographic quotes (Go 1.19 doc comment syntax).
+_DOC_QUOTES = re.compile("''|``")
+
+
+def doc_text(literal: str) -> str:
+    """A quoted name as a doc comment shows it: still a valid Go literal of the same string, with
+    the quote pairs gofmt would rewrite spelled as escapes."""
+    return _DOC_QUOTES.sub(lambda pair: "".join(f"\\u{ord(char):04x}" for char in pair.group(0)), literal)
+
+
 def pascal(text: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in NON_ALNUM.split(text) if part)
 
@@ -178,12 +201,17 @@ class GoFile:
             self.uses_time = self.uses_time or prop.go_type == "time.Time"
             return prop.go_type
         type_name = self.name(f"{event_base}{prop.pascal}Value")
+        names = [self.name(type_name + suffix) for suffix in prop.const_suffixes]
+        # gofmt aligns the type column of a const block: every name is padded to the longest one
+        # (identifiers are ASCII, so characters are columns). A template's names hold BASE_MARK in
+        # place of the event's base, which is the same length in every name of the block.
+        width = max(map(len, names))
         consts = "".join(
-            f"\t{self.name(type_name + suffix)} {type_name} = {literal_text(value)}\n"
-            for value, suffix in zip(prop.literals, prop.const_suffixes, strict=True)
+            f"\t{name.ljust(width)} {type_name} = {go_literal(value)}\n"
+            for name, value in zip(names, prop.literals, strict=True)
         )
         self.blocks.append(
-            f"// {type_name} holds the allowed values of {prop.literal}.\ntype {type_name} {prop.go_type}\n\n"
+            f"// {type_name} holds the allowed values of {doc_text(prop.literal)}.\ntype {type_name} {prop.go_type}\n\n"
             f"const (\n{consts})"
         )
         return type_name
@@ -191,7 +219,8 @@ class GoFile:
 
 class TemplateFile(GoFile):
     """Renders a property set once with placeholders: BASE_MARK for the event's base name (so
-    every identifier is BASE_MARK + a suffix) and NAME_MARK for its quoted name."""
+    every identifier is BASE_MARK + a suffix), NAME_MARK for its quoted name and DOC_MARK for that
+    name in doc comments."""
 
     def name(self, candidate: str) -> str:
         self.names_in_order.append(candidate.removeprefix(BASE_MARK))
@@ -202,14 +231,15 @@ class TemplateFile(GoFile):
         self.names_in_order: list[str] = []
 
 
-BASE_MARK, NAME_MARK = "\x00", "\x01"  # never in a base (alphanumeric) or a quoted name (JSON-escaped)
+# Never in a base (alphanumeric) or a quoted name (JSON-escaped).
+BASE_MARK, NAME_MARK, DOC_MARK = "\x00", "\x01", "\x02"
 
 
 @lru_cache(maxsize=4096)
 def typed_template(plan: tuple[GoProperty, ...]) -> tuple[tuple[str, ...], str, bool]:
     """(identifier suffixes, declarations text with placeholders, uses time)."""
     template = TemplateFile()
-    typed_block(NAME_MARK, BASE_MARK, plan, template)
+    typed_block(NAME_MARK, BASE_MARK, plan, template, doc_name=DOC_MARK)
     return tuple(template.names_in_order), "\n\n".join(template.blocks), template.uses_time
 
 
@@ -221,19 +251,20 @@ def typed_declarations(event: EventSpec, base: str, plan: tuple[GoProperty, ...]
         return
     gofile.names.update(names)
     gofile.uses_time = gofile.uses_time or uses_time
-    gofile.blocks.append(text.replace(BASE_MARK, base).replace(NAME_MARK, quoted(event.name)))
+    name = quoted(event.name)
+    gofile.blocks.append(text.replace(BASE_MARK, base).replace(NAME_MARK, name).replace(DOC_MARK, doc_text(name)))
 
 
 def untyped_block(event: EventSpec, base: str, gofile: GoFile) -> None:
     func = gofile.name(f"{base}Capture")
     gofile.blocks.append(
-        f"// {func} builds the capture of {quoted(event.name)} (no schema defined).\n"
+        f"// {func} builds the capture of {doc_text(quoted(event.name))} (no schema defined).\n"
         f"func {func}(distinctId string, properties ...posthog.Properties) posthog.Capture {{\n"
         f"\treturn captureWith(posthog.Capture{{DistinctId: distinctId}}, {quoted(event.name)}, properties...)\n}}"
     )
 
 
-def typed_block(name: str, base: str, plan: tuple[GoProperty, ...], gofile: GoFile) -> None:
+def typed_block(name: str, base: str, plan: tuple[GoProperty, ...], gofile: GoFile, doc_name: str | None = None) -> None:
     """Declarations of one typed event; `name` is the quoted event name. Bodies call the shared
     helpers in HELPERS, which keeps a 10,000-event file small."""
     option = gofile.name(f"{base}Option")
@@ -242,8 +273,10 @@ def typed_block(name: str, base: str, plan: tuple[GoProperty, ...], gofile: GoFi
     for prop in plan:
         if not prop.required:
             func, go_type = gofile.name(f"{base}With{prop.pascal}"), gofile.param_type(prop, base)
+            # Bodies always on their own line: gofmt keeps a one-line body only while the whole
+            # declaration fits its line budget, so a one-liner would be gofmt-clean only for short names.
             blocks.append(
-                f"func {func}({prop.param} {go_type}) {option} {{ return setProperty({prop.literal}, {prop.param}) }}"
+                f"func {func}({prop.param} {go_type}) {option} {{\n\treturn setProperty({prop.literal}, {prop.param})\n}}"
             )
     extra = gofile.name(f"{base}WithExtraProps")
     capture, from_base = gofile.name(f"{base}Capture"), gofile.name(f"{base}CaptureFromBase")
@@ -251,8 +284,8 @@ def typed_block(name: str, base: str, plan: tuple[GoProperty, ...], gofile: GoFi
     args = "".join(f", {prop.param}" for prop, _ in required)
     props = ", ".join(f"{prop.literal}: {prop.param}" for prop, _ in required)
     blocks.append(
-        f"func {extra}(props posthog.Properties) {option} {{ return setProperties(props) }}\n\n"
-        f"// {capture} captures {name}.\n"
+        f"func {extra}(props posthog.Properties) {option} {{\n\treturn setProperties(props)\n}}\n\n"
+        f"// {capture} captures {doc_name or doc_text(name)}.\n"
         f"func {capture}(distinctId string{params}, options ...{option}) posthog.Capture {{\n"
         f"\treturn {from_base}(posthog.Capture{{DistinctId: distinctId}}{args}, options...)\n}}\n\n"
         f"func {from_base}(base posthog.Capture{params}, options ...{option}) posthog.Capture {{\n"

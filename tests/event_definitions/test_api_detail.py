@@ -41,7 +41,7 @@ def test_retrieve_enterprise_definition_returns_whole_body(session_client, froze
         "tags": ["deprecated"], "created_at": "2020-01-02T00:00:00Z", "updated_at": "2020-01-02T00:00:00Z",
         "updated_by": None, "last_seen_at": None, "verified": False, "verified_at": None, "verified_by": None,
         "hidden": False, "enforcement_mode": "allow", "is_action": False, "post_to_slack": False,
-        "default_columns": [], "primary_property": None,
+        "default_columns": [], "primary_property": None, "media_preview_urls": [],
     }
 
 
@@ -61,7 +61,7 @@ def test_create_returns_201_with_whole_body(session_client, frozen, user, ed_url
         "created_at": "2020-01-02T00:00:00Z", "updated_at": "2020-01-02T00:00:00Z", "updated_by": user_basic(user),
         "last_seen_at": None, "verified": False, "verified_at": None, "verified_by": None, "hidden": False,
         "enforcement_mode": "allow", "is_action": False, "post_to_slack": False, "default_columns": [],
-        "primary_property": None,
+        "primary_property": None, "media_preview_urls": [],
     }
 
 
@@ -395,3 +395,26 @@ def test_metrics_without_query_runs_is_zero(session_client, team, ed_url):
     definition = EventDefinitionFactory(team=team)
 
     assert session_client.get(ed_url(f"{definition.id}/metrics/")).json() == {"query_usage_30_day": 0}
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [
+        ("get", "", None),
+        ("get", "{id}/", None),
+        ("get", "by_name/?name=tracked", None),
+        ("patch", "{id}/", {"description": "patched"}),
+        ("put", "{id}/", {"description": "put"}),
+        ("post", "", {"name": "created"}),
+    ],
+    ids=["list", "retrieve", "by_name", "partial_update", "update", "create"],
+)
+def test_every_representation_carries_empty_media_preview_urls(session_client, team, ed_url, method, suffix, body):
+    definition = EventDefinitionFactory(team=team, name="tracked")
+
+    response = getattr(session_client, method)(ed_url(suffix.format(id=definition.id)), body, format="json")
+
+    assert response.status_code in (200, 201)
+    payload = response.json()
+    rows = payload["results"] if "results" in payload else [payload]
+    assert [row["media_preview_urls"] for row in rows] == [[]]

@@ -33,9 +33,18 @@ def sheet_of(team, user, query, *, fast: bool, monkeypatch) -> tuple[list[list],
     monkeypatch.undo()
     with default_storage.open(asset.content_location, "rb") as stored:
         book = openpyxl.load_workbook(io.BytesIO(stored.read()))
-    sheet = book[book.sheetnames[1]]
+    sheet = book.active
     cells = [[(c.value, c.data_type, c.is_date) for c in row] for row in sheet.iter_rows()]
     return cells, asset, ran, book
+
+
+def test_postgresql_sheet_is_first_and_active_with_about_last(team, user, monkeypatch):
+    event_create(team, "$pageview", "2019-12-10T10:00:00", "u-1")
+    cells, _, ran, book = sheet_of(team, user, query(["event"]), fast=True, monkeypatch=monkeypatch)
+    assert ran == ["sql"]
+    assert (book.sheetnames[-1], book.active.title, book.worksheets[0].title) == ("About", book.sheetnames[0],
+                                                                               book.sheetnames[0])
+    assert [row[0][0] for row in cells] == ["event", "$pageview"]
 
 
 def query(select, **extra):

@@ -140,9 +140,14 @@ def test_render_xlsx_cells_are_typed():
     assert sheet["D3"].value is None
 
 
-def test_render_xlsx_has_about_sheet_first_with_header_facts():
+def test_render_xlsx_opens_on_the_data_sheet_with_about_last():
     book = openpyxl.load_workbook(io.BytesIO(render_xlsx([("Events", Table(["a"], [[1]]))], header(rows_exported=1))))
-    assert book.sheetnames == ["About", "Events"]
+    assert (book.sheetnames, book.active.title) == (["Events", "About"], "Events")
+    assert [c.value for c in book.worksheets[0][2]] == [1]
+
+
+def test_render_xlsx_about_sheet_holds_the_header_facts():
+    book = openpyxl.load_workbook(io.BytesIO(render_xlsx([("Events", Table(["a"], [[1]]))], header(rows_exported=1))))
     facts = {row[0].value: row[1].value for row in book["About"].iter_rows()}
     assert facts["Project"] == "Main project"
     assert facts["Export"] == "Growth report"
@@ -153,7 +158,13 @@ def test_render_xlsx_has_about_sheet_first_with_header_facts():
 def test_render_xlsx_dashboard_gives_one_sheet_per_insight_with_safe_unique_names():
     sheets = [("Same: name?", Table(["a"], [[1]])), ("Same: name?", Table(["a"], [[2]]))]
     book = openpyxl.load_workbook(io.BytesIO(render_xlsx(sheets, header())))
-    assert book.sheetnames == ["About", "Same  name", "Same  name (2)"]
+    assert (book.sheetnames, book.active.title) == (["Same  name", "Same  name (2)", "About"], "Same  name")
+
+
+def test_render_xlsx_data_sheet_titled_about_keeps_its_own_name():
+    book = openpyxl.load_workbook(io.BytesIO(render_xlsx([("About", Table(["a"], [[1]]))], header())))
+    assert book.sheetnames == ["About (2)", "About"]
+    assert book.active["A2"].value == 1
 
 
 def test_render_xlsx_truncated_says_so_on_the_sheet():

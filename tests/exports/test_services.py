@@ -154,23 +154,30 @@ def test_path_to_other_project_is_refused_again_at_render(team, user, other_team
     assert asset.exception == "export_context.path must be under /api/projects/{id}/ of this project."
 
 
-def test_xlsx_of_events_query_has_typed_cells_and_about_sheet(team, user, safari_events):
+def test_xlsx_of_events_query_opens_on_typed_data_with_about_last(team, user, safari_events):
     asset = create(team, user, XLSX, export_context={"source": EVENTS_QUERY, "filename": "Browsers"})
     book = openpyxl.load_workbook(io.BytesIO(content(asset)))
-    assert book.sheetnames == ["About", "Browsers"]
+    assert (book.sheetnames, book.active.title) == (["Browsers", "About"], "Browsers")
     sheet = book["Browsers"]
     assert sheet["E2"].is_date and sheet["E2"].value.year == 2019
     about = {row[0].value: row[1].value for row in book["About"].iter_rows()}
     assert about["Project"] == team.name and about["Rows"] == "6"
 
 
-def test_xlsx_of_dashboard_has_one_sheet_per_insight(team, user, safari_events):
+def test_xlsx_of_insight_opens_on_its_data_with_about_last(team, user, safari_events):
+    asset = create(team, user, XLSX, insight=ExportInsightFactory(team=team, name="Weekly"))
+    book = openpyxl.load_workbook(io.BytesIO(content(asset)))
+    assert (book.sheetnames, book.active.title) == (["Weekly", "About"], "Weekly")
+    assert [c.value for c in book.active[1]][:2] == ["series", "29-Dec-2019"]
+
+
+def test_xlsx_of_dashboard_opens_on_the_first_of_one_sheet_per_insight(team, user, safari_events):
     dashboard = ExportDashboardFactory(team=team)
-    for name in ("First", "Second"):
+    for name in ("First", "Second", "Third"):
         ExportTileFactory(dashboard=dashboard, insight=ExportInsightFactory(team=team, name=name))
     asset = create(team, user, XLSX, dashboard=dashboard)
     book = openpyxl.load_workbook(io.BytesIO(content(asset)))
-    assert book.sheetnames == ["About", "First", "Second"]
+    assert (book.sheetnames, book.active.title) == (["First", "Second", "Third", "About"], "First")
     assert [c.value for c in book["First"][1]][:2] == ["series", "29-Dec-2019"]
     assert book["First"]["B2"].data_type == "n"
 
