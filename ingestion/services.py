@@ -14,8 +14,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 
-from event_definitions.models import EventDefinition, PropertyDefinition
-from ingestion.definitions import batch_definitions
+from event_definitions.models import EventDefinition, EventProperty, PropertyDefinition
+from ingestion.definitions import batch_definitions, batch_event_properties
 from ingestion.models import Event
 from ingestion.normalizing import capture_batch_normalize, capture_events_extract, capture_token_resolve
 from posthog_core.models import Project
@@ -64,6 +64,16 @@ INSERT INTO {PropertyDefinition._meta.db_table} (id, team_id, name, is_numerical
 SELECT p.id, %(team_id)s, p.name, p.property_type IS NOT DISTINCT FROM 'Numeric', p.property_type, {PropertyDefinition.Type.EVENT}
 FROM unnest(%(ids)b::uuid[], %(names)b::text[], %(types)b::text[]) WITH ORDINALITY
      AS p(id, name, property_type, position)
+ORDER BY p.position
+ON CONFLICT DO NOTHING
+"""
+
+# Which properties each event carries (the property list's `event_names` filter). Almost every pair of
+# a batch already exists: each costs one probe of the unique index and writes nothing.
+INSERT_EVENT_PROPERTIES_SQL = f"""
+INSERT INTO {EventProperty._meta.db_table} (team_id, event, property)
+SELECT %(team_id)s, p.event, p.property
+FROM unnest(%(events)b::text[], %(properties)b::text[]) WITH ORDINALITY AS p(event, property, position)
 ORDER BY p.position
 ON CONFLICT DO NOTHING
 """
@@ -120,8 +130,10 @@ def capture_events_write(*, team_id: int, events: list[dict[str, Any]], now: dat
 
 
 def capture_definitions_write(*, team_id: int, events: list[dict[str, Any]], now: datetime) -> None:
-    """Insert missing event and property definitions and advance `last_seen_at`: three queries."""
+    """Insert missing event and property definitions and event → property pairs, and advance
+    `last_seen_at`: four queries."""
     event_names, properties = batch_definitions(events)
+    pair_events, pair_properties = batch_event_properties(events)
     with binary_cursor() as cursor:
         if event_names:
             ids = [uuid7() for _ in event_names]
@@ -137,6 +149,11 @@ def capture_definitions_write(*, team_id: int, events: list[dict[str, Any]], now
                     "names": [name for name, _ in properties],
                     "types": [kind for _, kind in properties],
                 },
+            )
+        if pair_events:
+            cursor.execute(
+                INSERT_EVENT_PROPERTIES_SQL,
+                {"team_id": team_id, "events": pair_events, "properties": pair_properties},
             )
 
 
