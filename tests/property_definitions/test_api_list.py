@@ -5,7 +5,12 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.property_definitions.factories import EventPropertyFactory, PropertyDefinitionFactory, names_of, tag
+from tests.property_definitions.factories import (
+    EventPropertyFactory,
+    PropertyDefinitionFactory,
+    names_of,
+    tag,
+)
 
 pytestmark = pytest.mark.django_db
 
