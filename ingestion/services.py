@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -78,6 +79,19 @@ ORDER BY p.position
 ON CONFLICT DO NOTHING
 """
 
+# Pairs this process has seen committed. Nearly every pair of a batch is an old one, and skipping them
+# here keeps capture from probing ~1,000 index keys a batch for nothing. Rows are never deleted but
+# with their project (whose id is never reused), so a remembered pair stays true; a full set is
+# simply dropped. Each worker process has its own.
+KNOWN_EVENT_PROPERTIES_MAX = 200_000
+known_event_properties: set[tuple[int, str, str]] = set()
+
+
+def remember_event_properties(pairs: list[tuple[int, str, str]]) -> None:
+    if len(known_event_properties) + len(pairs) > KNOWN_EVENT_PROPERTIES_MAX:
+        known_event_properties.clear()
+    known_event_properties.update(pairs)
+
 
 @contextmanager
 def binary_cursor() -> Iterator[Any]:
@@ -134,6 +148,10 @@ def capture_definitions_write(*, team_id: int, events: list[dict[str, Any]], now
     `last_seen_at`: four queries."""
     event_names, properties = batch_definitions(events)
     pair_events, pair_properties = batch_event_properties(events)
+    pairs = [
+        pair for pair in zip(repeat(team_id), pair_events, pair_properties, strict=False)
+        if pair not in known_event_properties
+    ]
     with binary_cursor() as cursor:
         if event_names:
             ids = [uuid7() for _ in event_names]
@@ -150,11 +168,13 @@ def capture_definitions_write(*, team_id: int, events: list[dict[str, Any]], now
                     "types": [kind for _, kind in properties],
                 },
             )
-        if pair_events:
+        if pairs:
             cursor.execute(
                 INSERT_EVENT_PROPERTIES_SQL,
-                {"team_id": team_id, "events": pair_events, "properties": pair_properties},
+                {"team_id": team_id, "events": [pair[1] for pair in pairs], "properties": [pair[2] for pair in pairs]},
             )
+            # Only once committed: a rolled-back batch (a retry's first attempt) wrote nothing.
+            transaction.on_commit(lambda: remember_event_properties(pairs))
 
 
 def capture_batch_write(*, team_id: int, batch: list[dict[str, Any]], now: datetime, skip_duplicates: bool) -> int:
