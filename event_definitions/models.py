@@ -87,6 +87,15 @@ class PropertyDefinition(models.Model):
     property_type_format = models.CharField(max_length=50, null=True, blank=True)
     volume_30_day = models.IntegerField(null=True)
     query_usage_30_day = models.IntegerField(null=True)
+    # PostHog's enterprise fields, in the same table. Database defaults, because capture inserts rows
+    # with raw SQL that names only the columns it knows.
+    description = models.TextField(blank=True, default="", db_default="")
+    updated_at = models.DateTimeField(null=True)
+    updated_by = models.ForeignKey("posthog_core.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    verified = models.BooleanField(default=False, db_default=False)
+    verified_at = models.DateTimeField(null=True)
+    verified_by = models.ForeignKey("posthog_core.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    hidden = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints = [
@@ -104,10 +113,37 @@ class PropertyDefinition(models.Model):
                 name="group_type_index_set_for_groups",
             ),
         ]
-        indexes = [GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="property_definition_name_trgm")]
+        indexes = [
+            GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="property_definition_name_trgm"),
+            # The list's order within one kind (`verified DESC, name` bytewise), so a page is an index walk.
+            models.Index(
+                models.F("team"), models.F("type"), models.functions.Coalesce("group_type_index", -1),
+                models.F("verified").desc(), Collate("name", "C"),
+                name="property_definition_list_order",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class EventProperty(models.Model):
+    """A property seen on an event of the project: capture writes one row per new (event, property)
+    pair. The property list's `event_names` filter and `is_seen_on_filtered_events` read it."""
+
+    id = models.BigAutoField(primary_key=True)
+    team = models.ForeignKey("posthog_core.Project", on_delete=models.CASCADE, related_name="+", db_index=False)
+    event = models.CharField(max_length=400)
+    property = models.CharField(max_length=400)
+
+    class Meta:
+        constraints = [
+            # Also the index `event = ANY(names)` walks to list the properties of some events.
+            models.UniqueConstraint(fields=["team", "event", "property"], name="unique_event_property"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event}.{self.property}"
 
 
 class Tag(models.Model):
@@ -128,10 +164,19 @@ class TaggedItem(models.Model):
     event_definition = models.ForeignKey(
         EventDefinition, on_delete=models.CASCADE, null=True, blank=True, related_name="tagged_items"
     )
+    property_definition = models.ForeignKey(
+        PropertyDefinition, on_delete=models.CASCADE, null=True, blank=True, related_name="tagged_items"
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tag", "event_definition"], name="unique_tagged_event_definition"),
+            models.UniqueConstraint(fields=["tag", "property_definition"], name="unique_tagged_property_definition"),
+            models.CheckConstraint(
+                condition=models.Q(event_definition__isnull=False, property_definition__isnull=True)
+                | models.Q(event_definition__isnull=True, property_definition__isnull=False),
+                name="tagged_item_exactly_one_object",
+            ),
         ]
 
 

@@ -1,4 +1,5 @@
-"""Which event and property definitions a batch implies, and each property's inferred type. Pure."""
+"""Which event and property definitions a batch implies, each property's inferred type, and which
+properties each event carries. Pure."""
 
 from __future__ import annotations
 
@@ -59,3 +60,30 @@ def batch_definitions(events: list[dict[str, Any]]) -> tuple[list[str], list[tup
         sorted(name for name in event_names if definition_name_ok(name)),
         sorted((name, kind) for name, kind in property_types.items() if definition_name_ok(name)),
     )
+
+
+def batch_event_properties(events: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """The batch's distinct (event, property) pairs as two parallel lists, sorted by event then property
+    (the lock order, as above); pairs whose event or property name is skipped as a definition are left out."""
+    carried: dict[str, set[str]] = {}
+    for event in events:
+        name = event["event"]
+        keys = carried.get(name)
+        if keys is None:
+            carried[name] = set(event["properties"])
+        else:
+            keys.update(event["properties"])  # C-level: no per-property Python work for repeats
+    event_column: list[str] = []
+    property_column: list[str] = []
+    usable: dict[str, bool] = {}
+    for name in sorted(carried):
+        if not definition_name_ok(name):
+            continue
+        for prop in sorted(carried[name] - SKIPPED_PROPERTIES):
+            ok = usable.get(prop)
+            if ok is None:
+                ok = usable[prop] = definition_name_ok(prop)
+            if ok:
+                event_column.append(name)
+                property_column.append(prop)
+    return event_column, property_column

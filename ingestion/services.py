@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -16,8 +17,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 
-from event_definitions.models import EventDefinition, PropertyDefinition
-from ingestion.definitions import batch_definitions
+from event_definitions.models import EventDefinition, EventProperty, PropertyDefinition
+from ingestion.definitions import batch_definitions, batch_event_properties
 from ingestion.models import Event
 from ingestion.normalizing import capture_batch_normalize, capture_events_extract, capture_token_resolve
 from ingestion.spool import SpoolFull, spool_append
@@ -74,6 +75,29 @@ ORDER BY p.position
 ON CONFLICT DO NOTHING
 """
 
+# Which properties each event carries (the property list's `event_names` filter). Almost every pair of
+# a batch already exists: each costs one probe of the unique index and writes nothing.
+INSERT_EVENT_PROPERTIES_SQL = f"""
+INSERT INTO {EventProperty._meta.db_table} (team_id, event, property)
+SELECT %(team_id)s, p.event, p.property
+FROM unnest(%(events)b::text[], %(properties)b::text[]) WITH ORDINALITY AS p(event, property, position)
+ORDER BY p.position
+ON CONFLICT DO NOTHING
+"""
+
+# Pairs this process has seen committed. Nearly every pair of a batch is an old one, and skipping them
+# here keeps capture from probing ~1,000 index keys a batch for nothing. Rows are never deleted but
+# with their project (whose id is never reused), so a remembered pair stays true; a full set is
+# simply dropped. Each worker process has its own.
+KNOWN_EVENT_PROPERTIES_MAX = 200_000
+known_event_properties: set[tuple[int, str, str]] = set()
+
+
+def remember_event_properties(pairs: list[tuple[int, str, str]]) -> None:
+    if len(known_event_properties) + len(pairs) > KNOWN_EVENT_PROPERTIES_MAX:
+        known_event_properties.clear()
+    known_event_properties.update(pairs)
+
 
 @contextmanager
 def binary_cursor() -> Iterator[Any]:
@@ -126,8 +150,14 @@ def capture_events_write(*, team_id: int, events: list[dict[str, Any]], now: dat
 
 
 def capture_definitions_write(*, team_id: int, events: list[dict[str, Any]], now: datetime) -> None:
-    """Insert missing event and property definitions and advance `last_seen_at`: three queries."""
+    """Insert missing event and property definitions and event → property pairs, and advance
+    `last_seen_at`: four queries."""
     event_names, properties = batch_definitions(events)
+    pair_events, pair_properties = batch_event_properties(events)
+    pairs = [
+        pair for pair in zip(repeat(team_id), pair_events, pair_properties, strict=False)
+        if pair not in known_event_properties
+    ]
     with binary_cursor() as cursor:
         if event_names:
             ids = [uuid7() for _ in event_names]
@@ -144,6 +174,13 @@ def capture_definitions_write(*, team_id: int, events: list[dict[str, Any]], now
                     "types": [kind for _, kind in properties],
                 },
             )
+        if pairs:
+            cursor.execute(
+                INSERT_EVENT_PROPERTIES_SQL,
+                {"team_id": team_id, "events": [pair[1] for pair in pairs], "properties": [pair[2] for pair in pairs]},
+            )
+            # Only once committed: a rolled-back batch (a retry's first attempt) wrote nothing.
+            transaction.on_commit(lambda: remember_event_properties(pairs))
 
 
 def capture_batch_write(*, team_id: int, batch: list[dict[str, Any]], now: datetime, skip_duplicates: bool) -> int:

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "accounts",
     "activity_logs",
     "event_definitions",
+    "property_definitions",
     "ingestion",
     "file_system",
     "schemas",

@@ -15,7 +15,9 @@ from posthog_core.login import LockoutLoginView
 
 # `schemas` comes before `event_definitions`: it serves event_definitions/{typescript,python,golang}/,
 # which the event-definition router would otherwise read as an id.
-PROJECT_APPS = ["activity_logs", "schemas", "event_definitions", "file_system", "insights", "exports"]
+PROJECT_APPS = [
+    "activity_logs", "schemas", "event_definitions", "property_definitions", "file_system", "insights", "exports",
+]
 
 
 def project_urls():

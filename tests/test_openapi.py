@@ -76,6 +76,9 @@ OPERATION_INPUTS: dict[str, Call] = {
     "event_definitions_bulk_update_verified_create": Call(
         body=lambda live: {"ids": ids_of("event_definitions")(live), "verified": True}, status=200
     ),
+    "property_definitions_list": Call(args={"event_names": '["$pageview"]', "filter_by_event_names": True}),
+    "property_definitions_update": Call(body={"description": "generated", "tags": ["generated"]}),
+    "property_definitions_partial_update": Call(body={"property_type": "Numeric", "verified": True}),
     "schema_property_groups_create": Call(body={"name": "generated group"}),
     "schema_property_groups_update": Call(body={"name": "generated group renamed"}),
     "event_schemas_create": Call(
@@ -122,8 +125,19 @@ def seed_events(live) -> None:
     )
 
 
+def seed_property_definitions(live) -> None:
+    """Property definitions come from capture too; one row seen on `$pageview`, so every field is set."""
+    from event_definitions.models import EventProperty, PropertyDefinition
+
+    PropertyDefinition.objects.create(team_id=live.project_id, name="generated_property", property_type="String")
+    EventProperty.objects.create(team_id=live.project_id, event="$pageview", property="generated_property")
+
+
 # Collections that cannot be seeded through a create operation.
-SEEDERS: dict[str, Callable] = {"/api/projects/{project_id}/events/": seed_events}
+SEEDERS: dict[str, Callable] = {
+    "/api/projects/{project_id}/events/": seed_events,
+    "/api/projects/{project_id}/property_definitions/": seed_property_definitions,
+}
 
 
 def expected_status(operation_id: str, call: Call) -> int:

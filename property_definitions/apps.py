@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class PropertyDefinitionsConfig(AppConfig):
+    name = "property_definitions"
