@@ -89,7 +89,7 @@ class PersonalAPIKeyViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
             scoped_organizations=data.get("scoped_organizations"),
         )
 
-    @extend_schema(responses=PersonalAPIKeySerializer)
+    @extend_schema(responses=PersonalAPIKeySerializer, operation_id="personal_api_keys_current_retrieve")
     @action(methods=["get"], detail=False, url_path="@current", required_scopes=[])
     def current(self, request, *args, **kwargs):
         """The personal API key this request is made with (never its value). Any key may read
