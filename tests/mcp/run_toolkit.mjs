@@ -13,10 +13,11 @@ const tools = await getToolsFromContext(context);
 const byName = Object.fromEntries(tools.map((tool) => [tool.name, tool]));
 const results = {};
 
-async function call(name, params) {
+// `label` keeps a second call of the same tool (other parameters) apart in the results.
+async function call(name, params, label = name) {
   const tool = byName[name];
   if (!tool) {
-    results[name] = { ok: false, error: "tool not offered" };
+    results[label] = { ok: false, error: "tool not offered" };
     return null;
   }
   try {
@@ -28,10 +29,10 @@ async function call(name, params) {
     } catch {
       data = text;
     }
-    results[name] = { ok: true, data };
+    results[label] = { ok: true, data };
     return data;
   } catch (error) {
-    results[name] = { ok: false, error: String(error?.message ?? error) };
+    results[label] = { ok: false, error: String(error?.message ?? error) };
     return null;
   }
 }
@@ -47,14 +48,27 @@ const query = {
 
 await call("projects-get", {});
 await call("event-definitions-list", {});
+await call("event-definitions-list", { q: "sign" }, "event-definitions-list q");
 await call("properties-list", { type: "event", eventName: "$pageview" });
 await call("query-run", { query });
+const breakdown = {
+  kind: "InsightVizNode",
+  source: {
+    ...query.source,
+    interval: "day",
+    breakdownFilter: { breakdown: "plan", breakdown_type: "event" },
+    trendsFilter: { display: "ActionsBar" },
+  },
+};
+await call("query-run", { query: breakdown }, "query-run breakdown");
 const insight = await call("insight-create-from-query", {
   data: { name: "Toolkit views", description: "Made by the toolkit", query, favorited: false, tags: ["mcp"] },
 });
 await call("insights-get-all", {});
+await call("insights-get-all", { data: { search: "toolkit", limit: 10 } }, "insights-get-all search");
 if (insight) {
   await call("insight-get", { insightId: String(insight.id) });
+  await call("insight-get", { insightId: insight.short_id }, "insight-get short_id");
   await call("insight-query", { insightId: insight.short_id });
   await call("insight-update", { insightId: String(insight.id), data: { name: "Toolkit views, renamed", query } });
 }
@@ -62,6 +76,7 @@ const dashboard = await call("dashboard-create", {
   data: { name: "Toolkit board", description: "Made by the toolkit", pinned: true, tags: ["mcp"] },
 });
 await call("dashboards-get-all", {});
+await call("dashboards-get-all", { data: { search: "nothing like it", limit: 5, offset: 0 } }, "dashboards-get-all search");
 if (dashboard && insight) {
   await call("add-insight-to-dashboard", { data: { insightId: String(insight.id), dashboardId: dashboard.id } });
   await call("dashboard-get", { dashboardId: dashboard.id });

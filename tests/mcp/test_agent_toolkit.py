@@ -94,6 +94,7 @@ def test_projects_get(run):
 
 def test_event_definitions_list(run):
     assert sorted(event["name"] for event in result(run, "event-definitions-list")) == ["$pageview", "signed_up"]
+    assert [event["name"] for event in result(run, "event-definitions-list q")] == ["signed_up"]
 
 
 @pytest.mark.xfail(strict=True, reason="property_definitions lands from the propdefs branch")
@@ -104,6 +105,8 @@ def test_properties_list(run):
 def test_query_run(run):
     series = result(run, "query-run")
     assert [(row["label"], row["action"]["id"], row["count"]) for row in series] == [("Views", "$pageview", 3)]
+    by_plan = result(run, "query-run breakdown")
+    assert [(row["breakdown_value"], row["count"]) for row in by_plan] == [("pro", 3)]
 
 
 def test_insight_create_from_query(run):
@@ -115,11 +118,13 @@ def test_insight_create_from_query(run):
 
 def test_insights_get_all(run):
     assert [insight["name"] for insight in result(run, "insights-get-all")] == ["Toolkit views"]
+    assert [insight["name"] for insight in result(run, "insights-get-all search")] == ["Toolkit views"]
 
 
 def test_insight_get(run):
     created = result(run, "insight-create-from-query")
-    assert (result(run, "insight-get")["id"], result(run, "insight-get")["short_id"]) == (created["id"], created["short_id"])
+    for label in ("insight-get", "insight-get short_id"):
+        assert (result(run, label)["id"], result(run, label)["short_id"]) == (created["id"], created["short_id"])
 
 
 def test_insight_query(run):
@@ -142,6 +147,7 @@ def test_dashboards_get_all(run):
     dashboard = result(run, "dashboard-create")
     assert result(run, "dashboards-get-all") == [
         {"id": dashboard["id"], "name": "Toolkit board", "description": "Made by the toolkit"}]
+    assert result(run, "dashboards-get-all search") == []
 
 
 def test_add_insight_to_dashboard(run):
