@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from posthog_core.models import (
@@ -58,6 +58,17 @@ def projects_for_user(*, user: User, key: PersonalAPIKey | None = None) -> Query
     if key is not None and key.scoped_organizations:
         projects = projects.filter(organization_id__in=key.scoped_organizations)
     return projects.order_by("id")
+
+
+def organizations_for_user(*, user: User, key: PersonalAPIKey | None = None) -> QuerySet[Organization]:
+    """The user's organizations (narrowed by a key's scoped organizations), each with the user's
+    `membership_level` and its projects as `project_list` (by id)."""
+    level = OrganizationMembership.objects.filter(organization_id=OuterRef("pk"), user=user).values("level")[:1]
+    organizations = Organization.objects.filter(memberships__user=user).annotate(membership_level=Subquery(level))
+    if key is not None and key.scoped_organizations:
+        organizations = organizations.filter(id__in=key.scoped_organizations)
+    return organizations.prefetch_related(
+        Prefetch("projects", queryset=Project.objects.order_by("id"), to_attr="project_list")).order_by("created_at", "id")
 
 
 @transaction.atomic

@@ -207,14 +207,24 @@ class InsightSerializer(serializers.ModelSerializer):
 
 
 class DashboardTileWriteSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    """One item of a dashboard PATCH's `tiles`: a change to an existing tile, named by its id (as in
+    PostHog; an insight joins a dashboard through the insight's own `dashboards`)."""
+
+    id = serializers.IntegerField(help_text="The tile to change; required even in a PATCH.")
     layouts = serializers.DictField(required=False)
     color = serializers.CharField(required=False, allow_null=True, max_length=400)
-    deleted = serializers.BooleanField(required=False)
+    deleted = serializers.BooleanField(required=False, help_text="`true` takes the tile off the dashboard.")
+
+    def validate(self, attrs):
+        # A PATCH makes nested fields optional too; without an id there is nothing to change.
+        if "id" not in attrs:
+            raise serializers.ValidationError({"id": [serializers.ErrorDetail("This field is required.", "required")]})
+        return attrs
 
 
 class DashboardTileSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    order = serializers.IntegerField(help_text="The tile's position: tiles come sorted by their `sm` layout's `y`.")
     layouts = serializers.DictField()
     color = serializers.CharField(allow_null=True)
     insight = InsightSerializer(read_only=True)
@@ -259,22 +269,41 @@ class DashboardBasicSerializer(serializers.ModelSerializer):
         return "default"
 
 
+def _layout_y(tile) -> float:
+    """PostHog orders tiles by their `sm` layout's `y` (100 when it has none); layouts are free JSON."""
+    small = tile.layouts.get("sm") if isinstance(tile.layouts, dict) else None
+    y = small.get("y") if isinstance(small, dict) else None
+    return y if isinstance(y, int | float) and not isinstance(y, bool) else 100
+
+
 class DashboardSerializer(DashboardBasicSerializer):
     tiles = DashboardTileWriteSerializer(many=True, required=False, write_only=True)
 
     class Meta(DashboardBasicSerializer.Meta):
         fields = [*DashboardBasicSerializer.Meta.fields, "tiles"]
 
+    def validate_tiles(self, tiles: list[dict]) -> list[dict]:
+        """Every id names a tile of this dashboard; the error's `attr` points at the offending one."""
+        known = set(self.instance.tiles.values_list("pk", flat=True)) if self.instance is not None else set()
+        for index, tile in enumerate(tiles):
+            if tile["id"] not in known:
+                errors = [{} for _ in tiles]
+                errors[index] = {"id": [serializers.ErrorDetail(
+                    f"Tile {tile['id']} is not on this dashboard.", "does_not_exist")]}
+                raise serializers.ValidationError(errors)
+        return tiles
+
     def to_representation(self, dashboard):
         data = super().to_representation(dashboard)
         context = {**self.context, "results": self.context.get("tile_results", {})}
+        shown = InsightSerializer(context=context)
         data["tiles"] = [
-            {"id": tile.pk, "layouts": tile.layouts, "color": tile.color,
+            {"id": tile.pk, "order": order, "layouts": tile.layouts, "color": tile.color,
              "insight": InsightSerializer(tile.insight, context=context).data, "text": None,
              "deleted": tile.deleted,
              "is_cached": bool(context["results"].get(tile.insight_id, {}).get("is_cached")),
-             "last_refresh": InsightSerializer(context=context).get_last_refresh(tile.insight)}
-            for tile in dashboard.live_tiles
+             "last_refresh": shown.get_last_refresh(tile.insight)}
+            for order, tile in enumerate(sorted(dashboard.live_tiles, key=_layout_y))
         ]
         return data
 

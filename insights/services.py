@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from event_definitions.services import query_log_record
 from insights import filing
@@ -186,18 +185,16 @@ def insight_update(*, insight: Insight, user, data: dict) -> Insight:
 
 
 def _tiles_update(*, dashboard: Dashboard, tiles: list[dict]) -> None:
-    by_id = {tile.pk: tile for tile in DashboardTile.objects.filter(dashboard=dashboard, pk__in=[t["id"] for t in tiles])}
+    """Changes to tiles the serializer found on this dashboard, in order (a tile removed meanwhile,
+    or earlier in the same list, is left alone)."""
     for change in tiles:
-        tile = by_id.get(change["id"])
-        if tile is None:
-            raise ValidationError({"tiles": [f"Tile {change['id']} is not on this dashboard."]}, code="does_not_exist")
+        found = DashboardTile.objects.filter(dashboard=dashboard, pk=change["id"])
         if change.get("deleted"):
-            tile.delete()
+            found.delete()
             continue
-        for field in ("layouts", "color"):
-            if field in change:
-                setattr(tile, field, change[field])
-        tile.save(update_fields=["layouts", "color"])
+        fields = {field: change[field] for field in ("layouts", "color") if field in change}
+        if fields:
+            found.update(**fields)
 
 
 def dashboard_create(*, team: Project, user, data: dict) -> Dashboard:

@@ -31,7 +31,8 @@ WRITE_ACTIONS = frozenset({"create", "update", "partial_update", "patch", "destr
 def required_scopes_for(view, action: str | None, method: str) -> list[str] | None:
     """The scopes an action needs, or None when the action is not open to personal API keys.
 
-    Order: scopes declared on the action (`@action(required_scopes=[...])`), then the view's
+    Order: scopes declared on the action (`@action(required_scopes=[...])`; an empty list opens the
+    action to every key, as PostHog opens a key's own `@current`), then the view's
     `scope_object` with `:write` for write actions (the default five plus
     `scope_object_write_actions`) or `:read` for read actions (list, retrieve,
     `scope_object_read_actions`, or an OPTIONS request).
@@ -43,8 +44,8 @@ def required_scopes_for(view, action: str | None, method: str) -> list[str] | No
             "(one of posthog_core.scopes.SCOPE_OBJECTS) so personal API keys can be checked."
         )
     declared = getattr(view, "required_scopes", None)
-    if declared:
-        return list(declared)
+    if declared is not None:
+        return list(declared)  # `[]`: open to every key, whatever its scopes
     if action in WRITE_ACTIONS or action in getattr(view, "scope_object_write_actions", ()):
         return [f"{scope_object}:write"]
     if action in READ_ACTIONS or action in getattr(view, "scope_object_read_actions", ()) or method == "OPTIONS":

@@ -22,3 +22,11 @@ def uuid7() -> uuid.UUID:
 
 def random_base62(length: int) -> str:
     return "".join(secrets.choice(_BASE62) for _ in range(length))
+
+
+def parse_uuid(value: object) -> uuid.UUID | None:
+    """A URL's UUID, or None when it is not one (the caller answers 404, never a 500)."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

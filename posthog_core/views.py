@@ -59,19 +59,33 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"type": "server_error", "code": "error", "detail": SERVER_ERROR_DETAIL, "attr": None}, status=500)
 
 
+def _bare_team(project) -> dict:
+    return {"id": project.id, "organization": str(project.organization_id), "project_id": project.id,
+            "api_token": project.api_token, "name": project.name, "timezone": project.timezone, "is_demo": False}
+
+
+def _bare_organization(organization) -> dict:
+    from accounts.serializers import organization_slug
+
+    return {"id": str(organization.id), "name": organization.name, "slug": organization_slug(organization),
+            "logo_media_id": None, "membership_level": organization.membership_level,
+            "members_can_use_personal_api_keys": True}
+
+
 def bench_bare_me(request: HttpRequest) -> JsonResponse:
     """Benchmark baseline (served only with POSTHOG_CORE_BENCH=1): the JSON of `/api/users/@me/`
-    built by hand after the same key lookup, without DRF's request cycle or serializers."""
+    built by hand after the same key lookup and the same organizations statement, without DRF's
+    request cycle or serializers."""
+    from accounts.selectors import user_context_get
     from posthog_core.auth import PersonalAPIKeyAuthentication
-    from posthog_core.models import User
 
     auth = PersonalAPIKeyAuthentication()
     token = auth.find_key_in_header(request)
     if token is None:
         return JsonResponse({"detail": "no key"}, status=401)
-    key_user, _, _ = auth.lookup(token, "Authorization header")
-    user = User.objects.select_related("current_project__organization").get(pk=key_user.pk)
-    project = user.current_project
+    user, _, _ = auth.lookup(token, "Authorization header")
+    context = user_context_get(user=user)
+    organization = context.organization
     return JsonResponse(
         {
             "id": user.id,
@@ -85,12 +99,14 @@ def bench_bare_me(request: HttpRequest) -> JsonResponse:
             "hedgehog_config": user.hedgehog_config,
             "date_joined": user.date_joined.isoformat().replace("+00:00", "Z"),
             "is_staff": user.is_staff,
-            "team": project and {
-                "id": project.id,
-                "organization": str(project.organization_id),
-                "name": project.name,
-                "api_token": project.api_token,
+            "team": context.project and _bare_team(context.project),
+            "organization": organization and {
+                **_bare_organization(organization),
+                "created_at": organization.created_at.isoformat().replace("+00:00", "Z"),
+                "teams": [_bare_team(project) for project in organization.project_list],
+                "projects": [{"id": project.id, "organization_id": str(organization.id), "name": project.name}
+                             for project in organization.project_list],
             },
-            "organization": project and {"id": str(project.organization_id), "name": project.organization.name},
+            "organizations": [_bare_organization(org) for org in context.organizations],
         }
     )

@@ -57,6 +57,10 @@ def ids_of(collection: str) -> Callable:
     return lambda live: [live.first(collection)["id"]]
 
 
+def organization_of(live) -> str:
+    return live.http.get(f"/api/projects/{live.project_id}/").json()["organization"]
+
+
 # Per-operation inputs. Add a row when an operation needs a body or a specific parameter.
 OPERATION_INPUTS: dict[str, Call] = {
     "users_retrieve": Call(args={"id": "@me"}),
@@ -65,6 +69,10 @@ OPERATION_INPUTS: dict[str, Call] = {
     "personal_api_keys_update": Call(body={"label": "generated", "scopes": ["*"]}),
     "personal_api_keys_partial_update": Call(body={"label": "renamed"}),
     "personal_api_keys_roll_create": Call(status=200),
+    "organizations_projects_list": Call(args=lambda live: {"organization_id": organization_of(live)}),
+    "organizations_projects_retrieve": Call(
+        args=lambda live: {"organization_id": organization_of(live), "id": str(live.project_id)}
+    ),
     "event_definitions_create": Call(body={"name": "generated_event"}),
     "event_definitions_update": Call(body={"name": "generated_event_renamed"}),
     "event_definitions_by_name_retrieve": Call(

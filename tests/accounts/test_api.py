@@ -3,8 +3,8 @@
 import pytest
 
 from accounts.services import personal_api_key_create
-from posthog_core.models import PersonalAPIKey, hash_key_value
-from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+from posthog_core.models import OrganizationMembership, PersonalAPIKey, hash_key_value
+from tests.factories import MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +26,26 @@ def expected_me(user, team, organization) -> dict:
         "hedgehog_config": None,
         "date_joined": iso(user.date_joined),
         "is_staff": False,
-        "team": {"id": team.id, "organization": str(organization.id), "name": "Main project", "api_token": team.api_token},
-        "organization": {"id": str(organization.id), "name": "Hedgehogs Inc"},
+        "team": expected_team(team),
+        "organization": {
+            **expected_organization_basic(organization, level=1),
+            "created_at": iso(organization.created_at),
+            "teams": [expected_team(team)],
+            "projects": [{"id": team.id, "organization_id": str(organization.id), "name": "Main project"}],
+        },
+        "organizations": [expected_organization_basic(organization, level=1)],
     }
+
+
+def expected_team(team) -> dict:
+    """PostHog's TeamBasic: integer ids, the organization as its UUID."""
+    return {"id": team.id, "organization": str(team.organization_id), "project_id": team.id, "api_token": team.api_token,
+            "name": team.name, "timezone": "UTC", "is_demo": False}
+
+
+def expected_organization_basic(organization, level) -> dict:
+    return {"id": str(organization.id), "name": organization.name, "slug": "hedgehogs-inc", "logo_media_id": None,
+            "membership_level": level, "members_can_use_personal_api_keys": True}
 
 
 def expected_project(project) -> dict:
@@ -52,9 +69,9 @@ def expected_key(key, value=None) -> dict:
         "last_used_at": iso(key.last_used_at) if key.last_used_at else None,
         "last_rolled_at": iso(key.last_rolled_at) if key.last_rolled_at else None,
         "user_id": key.user_id,
-        "scopes": key.scopes,
-        "scoped_teams": key.scoped_teams,
-        "scoped_organizations": key.scoped_organizations,
+        "scopes": key.scopes or ["*"],
+        "scoped_teams": key.scoped_teams or [],
+        "scoped_organizations": key.scoped_organizations or [],
     }
 
 
@@ -73,6 +90,50 @@ def test_me_with_a_key_returns_the_keys_user(scoped_client, user, team, organiza
 
     assert response.status_code == 200
     assert response.json() == expected_me(user, team, organization)
+
+
+def test_me_costs_two_queries_with_a_key(scoped_client, django_assert_num_queries):
+    client = scoped_client(scopes=["user:read"])
+    client.get("/api/users/@me/")  # the key's last_used_at write happens on first use only
+
+    with django_assert_num_queries(2):  # the key with its user; organizations with their projects
+        assert client.get("/api/users/@me/").status_code == 200
+
+
+def test_me_lists_every_organization_with_the_users_level(session_client, user, team, organization):
+    second = ProjectFactory(organization=OrganizationFactory(name="Second Org"), name="Second project")
+    MembershipFactory(organization=second.organization, user=user, level=OrganizationMembership.Level.OWNER)
+    ProjectFactory(organization=OrganizationFactory(name="Not mine"))
+
+    body = session_client.get("/api/users/@me/").json()
+
+    assert body["organizations"] == [
+        expected_organization_basic(organization, level=1),
+        {**expected_organization_basic(second.organization, level=15), "slug": "second-org"},
+    ]
+    assert (body["team"]["id"], body["organization"]["id"]) == (team.id, str(organization.id))
+
+
+def test_me_follows_the_current_project_into_another_organization(session_client, user):
+    second = ProjectFactory(organization=OrganizationFactory(name="Second Org"), name="Second project")
+    MembershipFactory(organization=second.organization, user=user, level=OrganizationMembership.Level.ADMIN)
+    user.current_project = second
+    user.save(update_fields=["current_project"])
+
+    body = session_client.get("/api/users/@me/").json()
+
+    assert body["team"] == expected_team(second)
+    assert (body["organization"]["id"], body["organization"]["membership_level"]) == (str(second.organization_id), 8)
+    assert [team["id"] for team in body["organization"]["teams"]] == [second.id]
+
+
+def test_me_of_a_user_whose_current_project_left_their_organizations_has_null_team(session_client, user, other_team):
+    user.current_project = other_team
+    user.save(update_fields=["current_project"])
+
+    body = session_client.get("/api/users/@me/").json()
+
+    assert (body["team"], body["organization"], len(body["organizations"])) == (None, None, 1)
 
 
 def test_me_without_credentials_returns_401(api_client):

@@ -151,15 +151,6 @@ def test_dashboard_patch_tiles_updates_layouts_and_removes_tiles(session_client,
     assert not DashboardTile.objects.filter(pk=drop.pk).exists()
 
 
-def test_dashboard_patch_with_another_dashboards_tile_returns_400(session_client, team):
-    dashboard = DashboardFactory(team=team)
-    elsewhere = DashboardTileFactory(dashboard=DashboardFactory(team=team), insight=InsightFactory(team=team))
-
-    response = session_client.patch(url(team, dashboard), {"tiles": [{"id": elsewhere.pk}]}, format="json")
-
-    assert (response.status_code, response.json()["attr"]) == (400, "tiles")
-
-
 def test_dashboard_delete_is_not_allowed_use_soft_delete(session_client, team):
     dashboard = DashboardFactory(team=team)
 
