@@ -20,3 +20,11 @@ def on_starting(server):
         from posthog_core import embedded_db
 
         embedded_db.ensure_server()
+
+
+def post_worker_init(worker):
+    """Each worker runs the events maintenance thread; an advisory lock lets one of the whole
+    deployment work per round (ingestion/maintenance.py)."""
+    from ingestion.maintenance import events_maintenance_start
+
+    events_maintenance_start()
