@@ -59,7 +59,7 @@ def seed_month(cursor, team_id: int, month: date) -> None:
         "SELECT gen_random_uuid(), %s, 'event_' || (g %% 50), 'user_' || (g * 7919 %% 100000), "
         "%s + (g * 104729 %% %s) * interval '1 second', "
         f"jsonb_build_object('plan', 'plan_' || (g * 31 %% 10), 'amount', g %% 1000, {PROPERTIES}), now() "
-        "FROM generate_series(1, %s) AS g",
+        "FROM generate_series(1::bigint, %s::bigint) AS g",
         [team_id, start, int((end - start).total_seconds()), PER_MONTH])
 
 

@@ -51,6 +51,19 @@ def plan_nodes(plan: dict):
         yield from plan_nodes(child)
 
 
+def events_page_plan(session_client, path: str) -> tuple[str, list[dict]]:
+    """The `/events/` statement a request runs, and its plan's nodes."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        session_client.get(path)
+    (sql,) = [query["sql"] for query in captured.captured_queries if "FROM ingestion_event" in query["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+        document = cursor.fetchone()[0]
+    return sql, list(plan_nodes((json.loads(document) if isinstance(document, str) else document)[0]["Plan"]))
+
+
 def explain(team, query) -> list[dict]:
     spec = parse_query(query, ["query"])
     buckets = trends_query_buckets(team=team, spec=spec, now=NOW, path=["query"])
@@ -84,18 +97,10 @@ def test_trends_sql_uses_the_team_event_timestamp_index(team, other_team, math, 
 
 
 def test_events_list_next_page_is_an_index_range_scan_not_an_offset(session_client, team, other_team):
-    from django.test.utils import CaptureQueriesContext
-
     seed_many(team, other_team)
     first = session_client.get(f"/api/projects/{team.id}/events/?limit=100").json()
-    with CaptureQueriesContext(connection) as captured:
-        session_client.get(first["next"].removeprefix("http://testserver"))
-    (sql,) = [query["sql"] for query in captured.captured_queries if "FROM ingestion_event" in query["sql"]]
 
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
-        document = cursor.fetchone()[0]
-    nodes = list(plan_nodes((json.loads(document) if isinstance(document, str) else document)[0]["Plan"]))
+    sql, nodes = events_page_plan(session_client, first["next"].removeprefix("http://testserver"))
 
     assert "OFFSET" not in sql.upper()
     assert nodes[0]["Node Type"] == "Limit"
@@ -115,34 +120,18 @@ def test_trends_30_days_reads_only_the_two_months_it_touches(team, other_team):
 
 
 def test_events_page_in_a_date_range_reads_only_its_months(session_client, team, other_team):
-    from django.test.utils import CaptureQueriesContext
-
     seed_many(team, other_team)
-    with CaptureQueriesContext(connection) as captured:
-        session_client.get(f"/api/projects/{team.id}/events/?after=2024-01-05&before=2024-02-10&limit=100")
-    (sql,) = [query["sql"] for query in captured.captured_queries if "FROM ingestion_event" in query["sql"]]
 
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
-        document = cursor.fetchone()[0]
-    nodes = list(plan_nodes((json.loads(document) if isinstance(document, str) else document)[0]["Plan"]))
+    _, nodes = events_page_plan(session_client, f"/api/projects/{team.id}/events/?after=2024-01-05&before=2024-02-10")
 
     assert scanned(nodes) == ["ingestion_event_p2024_01", "ingestion_event_p2024_02"]
 
 
 def test_events_next_page_skips_the_months_after_its_cursor(session_client, team, other_team):
-    from django.test.utils import CaptureQueriesContext
-
     seed_many(team, other_team)
     first = session_client.get(f"/api/projects/{team.id}/events/?before=2024-01-20&limit=100").json()
-    with CaptureQueriesContext(connection) as captured:
-        session_client.get(first["next"].removeprefix("http://testserver"))
-    (sql,) = [query["sql"] for query in captured.captured_queries if "FROM ingestion_event" in query["sql"]]
 
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
-        document = cursor.fetchone()[0]
-    nodes = list(plan_nodes((json.loads(document) if isinstance(document, str) else document)[0]["Plan"]))
+    _, nodes = events_page_plan(session_client, first["next"].removeprefix("http://testserver"))
 
     # Older months stay (the page continues into them), newer ones are pruned.
     assert scanned(nodes) == ["ingestion_event_default", "ingestion_event_p2023_11", "ingestion_event_p2023_12",
