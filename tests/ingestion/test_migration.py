@@ -3,10 +3,11 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from ingestion.partitions import DEFAULT_PARTITION, partition_name
+from ingestion.partitions import DEFAULT_PARTITION, event_partitions_list, partition_name, partition_window
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,7 +55,13 @@ def populated(team, other_team):
     with connection.cursor() as cursor:
         cursor.execute(SEED, {"team": team.id, "other": other_team.id})
     yield fingerprint()
-    migrate(AFTER)  # leave the schema as the other tests expect it
+    migrate(AFTER)  # leave the schema as the other tests expect it: the window's partitions only
+    with connection.cursor() as cursor:
+        window = partition_window(now=datetime.now(UTC), ahead=settings.EVENTS_PARTITION_MONTHS_AHEAD,
+                                  back=settings.EVENTS_PARTITION_MONTHS_BACK, retention_days=None)
+        for partition in event_partitions_list(cursor=cursor):
+            if partition.month not in window:
+                cursor.execute(f'DROP TABLE "{partition.name}"')
 
 
 def test_partition_migration_keeps_every_row_and_its_bytes(populated):
