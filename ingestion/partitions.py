@@ -87,7 +87,9 @@ def event_partition_create(*, cursor, month: date) -> None:
 
     Built apart and then attached: ATTACH takes a lock on the parent that lets reads and inserts
     go on (CREATE TABLE ... PARTITION OF would block them), and builds the parent's indexes on the
-    new table itself. The dedupe index is the partition's own (see the module's docstring).
+    new table itself. Only the default partition is locked outright while PostgreSQL checks that it
+    holds no row of the month, which is quick because it normally holds a handful of rows. The dedupe
+    index is the partition's own (see the module's docstring).
     """
     name, start, end = partition_name(month), _bound(month), _bound(add_months(month, 1))
     cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
