@@ -43,7 +43,10 @@ def _secondary_indexes(cursor) -> tuple[list[tuple[str, str]], list[str]]:
     cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'ingestion_event' "
                    "AND indexname <> 'ingestion_event_pkey'")
     names = {name for name, _ in constraints}
-    return constraints, [definition for name, definition in cursor.fetchall() if name not in names]
+    # The events table is partitioned (ingestion.partitions): its indexes are defined `ON ONLY` the
+    # parent, and rebuilt on the parent they must reach every partition again.
+    return constraints, [definition.replace(" ON ONLY ", " ON ") for name, definition in cursor.fetchall()
+                         if name not in names]
 
 
 def seed(projects: list[tuple[int, int]], now: datetime) -> None:

@@ -21,6 +21,7 @@ from event_definitions.models import EventDefinition, EventProperty, PropertyDef
 from ingestion.definitions import batch_definitions, batch_event_properties
 from ingestion.models import Event
 from ingestion.normalizing import capture_batch_normalize, capture_events_extract, capture_token_resolve
+from ingestion.partitions import is_dedupe_index
 from ingestion.spool import SpoolFull, spool_append
 from posthog_core.exceptions import DatabaseUnavailable, database_unavailable_record, is_database_unavailable
 from posthog_core.models import Project
@@ -40,8 +41,10 @@ FROM unnest(%(uuids)b::uuid[], %(events)b::text[], %(distinct_ids)b::text[],
             %(timestamps)b::timestamptz[], %(properties)b::text[])
      AS b(uuid, event, distinct_id, timestamp, properties)
 """
-SKIP_DUPLICATE_EVENTS_SQL = "ON CONFLICT (team_id, uuid) DO NOTHING"
-EVENT_UNIQUE_CONSTRAINT = "unique_event_team_uuid"
+# No conflict target: the `(team_id, uuid)` unique index is each partition's own (a partitioned
+# table's unique indexes must hold the partition key), so the arbiter is whatever unique index the
+# row's partition has; the other one, the primary key, holds a fresh sequence id.
+SKIP_DUPLICATE_EVENTS_SQL = "ON CONFLICT DO NOTHING"
 
 INSERT_EVENT_DEFINITIONS_SQL = f"""
 INSERT INTO {EventDefinition._meta.db_table}
@@ -198,7 +201,7 @@ def capture_batch_write(*, team_id: int, batch: list[dict[str, Any]], now: datet
 
 def is_duplicate_event_error(exc: IntegrityError) -> bool:
     diag = getattr(exc.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", None) == EVENT_UNIQUE_CONSTRAINT
+    return is_dedupe_index(getattr(diag, "constraint_name", None))
 
 
 def capture_batch_ingest(*, payload: Any, params: dict[str, str]) -> int:

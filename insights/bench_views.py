@@ -31,7 +31,7 @@ BASELINE_SQL: dict[str, tuple[str, tuple[str, ...]]] = {
     "events_query": (_EVENTS.format(uuid="uuid") + "AND timestamp >= %(since)s AND properties ->> %(key)s = %(value)s "
                      "ORDER BY timestamp DESC, uuid DESC LIMIT %(limit)s", ("since", "key", "value", "limit")),
     "events_page": (_EVENTS.format(uuid="uuid AS id") + "AND (timestamp, uuid) < (%(before)s, %(uuid)s::uuid) "
-                    "ORDER BY timestamp DESC, uuid DESC LIMIT %(limit)s", ("before", "uuid", "limit")),
+                    "AND timestamp <= %(before)s ORDER BY timestamp DESC, uuid DESC LIMIT %(limit)s", ("before", "uuid", "limit")),
     # The floor: what /events/?event=<missing> reads (one index probe, no rows).
     "missing_event": (_EVENTS.format(uuid="uuid AS id") + "AND event = %(event)s "
                       "ORDER BY timestamp DESC, uuid DESC LIMIT %(limit)s", ("event", "limit")),

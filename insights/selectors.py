@@ -292,7 +292,10 @@ def events_list_where(*, team: Project, params: dict) -> compiler.Sql:
     if params.get("distinct_id"):
         where.add(" AND distinct_id = %s", params["distinct_id"])
     if params.get("cursor"):
-        where.add(" AND (timestamp, uuid) < (%s, %s::uuid)", *_decode_cursor(params["cursor"]))
+        timestamp, uuid = _decode_cursor(params["cursor"])
+        # The plain bound repeats what the row comparison implies: only it prunes the monthly
+        # partitions after the cursor's (ingestion.partitions).
+        where.add(" AND (timestamp, uuid) < (%s, %s::uuid) AND timestamp <= %s", timestamp, uuid, timestamp)
     return where
 
 

@@ -43,11 +43,14 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
-    """Each worker runs a capture-spool drainer thread; the spool's lock lets one work at a time,
-    and a node restarted with spooled batches writes them as soon as a worker is up."""
+    """Each worker runs a capture-spool drainer thread (the spool's lock lets one work at a time,
+    and a node restarted with spooled batches writes them as soon as a worker is up) and the events
+    maintenance thread (an advisory lock lets one of the whole deployment work per round)."""
     from ingestion.drain import drainer_start
+    from ingestion.maintenance import events_maintenance_start
 
     drainer_start()
+    events_maintenance_start()
 
 
 def child_exit(server, worker):

@@ -243,6 +243,15 @@ RATE_LIMIT_CACHE = "default"
 ACCESS_LOG = env_bool("ACCESS_LOG", True)
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
+# Events partitioning (issue #15): monthly partitions made this many months ahead of the current one
+# and back from it; events older than EVENTS_RETENTION_DAYS are dropped a whole month at a time
+# (unset: kept forever), by `manage.py apply_retention` and by the maintenance every
+# EVENTS_MAINTENANCE_INTERVAL seconds inside the service (ingestion/maintenance.py).
+EVENTS_PARTITION_MONTHS_AHEAD = int(os.environ.get("EVENTS_PARTITION_MONTHS_AHEAD", "3"))
+EVENTS_PARTITION_MONTHS_BACK = int(os.environ.get("EVENTS_PARTITION_MONTHS_BACK", "12"))
+EVENTS_RETENTION_DAYS = int(os.environ["EVENTS_RETENTION_DAYS"]) if os.environ.get("EVENTS_RETENTION_DAYS") else None
+EVENTS_MAINTENANCE_INTERVAL = float(os.environ.get("EVENTS_MAINTENANCE_INTERVAL", "3600"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
