@@ -1,7 +1,9 @@
-"""Open CORS for the capture endpoints only: posthog-js posts events from any web page."""
+"""Response-wide middleware: the serving node's name, and open CORS for the capture endpoints
+only (posthog-js posts events from any web page)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpResponse
 
 CAPTURE_PREFIXES = ("/batch", "/e", "/capture", "/track", "/i/v0/e")
@@ -33,4 +35,17 @@ class CaptureCorsMiddleware:
         if origin:
             response["Access-Control-Allow-Credentials"] = "true"
             response["Vary"] = "Origin"
+        return response
+
+
+class ServedByMiddleware:
+    """`X-Served-By: <node>` on every response, so behind a balancer a client can tell who answered."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.node = settings.NODE_NAME
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response["X-Served-By"] = self.node
         return response

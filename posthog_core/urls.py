@@ -26,6 +26,7 @@ def project_urls():
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
     path("_health", views.health, name="health"),
+    path("_health/cluster", views.cluster_health, name="cluster-health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/schema/swagger-ui/", SpectacularSwaggerView.as_view(url_name="schema")),

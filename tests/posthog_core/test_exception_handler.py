@@ -217,11 +217,11 @@ def test_django_level_500_uses_the_error_shape(rf):
     )
 
 
-def test_health_answers_200_when_the_database_answers(api_client):
+def test_health_answers_200_when_the_database_answers(api_client, settings):
     response = api_client.get("/_health")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "node": settings.NODE_NAME, "replica": None}
 
 
 def test_health_answers_503_when_the_database_fails(api_client):
