@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PORT
 
-.PHONY: install run test bench lint schema clean
+.PHONY: install run test bench lint schema clean cluster test-cluster haproxy
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,17 @@ run: install
 test: install
 	bash schemas/toolchain/ensure.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The scale-out deployment on this machine (README "Scaling out"): primary + streaming replica,
+# S3 (moto), web nodes, HAProxy on 127.0.0.1:$(CLUSTER_PORT) (default 8080). Foreground; Ctrl-C stops all.
+haproxy:
+	@command -v haproxy >/dev/null || (apt-get update && apt-get install -y haproxy)
+
+cluster: install haproxy
+	$(BIN)/python -m posthog_core.cluster
+
+test-cluster: install haproxy
+	$(BIN)/python -m pytest -c tests_cluster/pytest.ini tests_cluster $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -9,12 +9,13 @@ context variables, so gthread workers (one request per thread) never see each ot
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -190,6 +191,17 @@ class ReplicaRouter:
         return db == DEFAULT_DB_ALIAS
 
 
+@contextlib.contextmanager
+def request_scope() -> Iterator[None]:
+    """One request's routing state: no write recorded yet, no heavy read open."""
+    wrote, allowed = _wrote.set(False), _replica_allowed.set(False)
+    try:
+        yield
+    finally:
+        _wrote.reset(wrote)
+        _replica_allowed.reset(allowed)
+
+
 class RequestRoutingMiddleware:
     """Each request starts with no write recorded (a thread serves many requests in turn)."""
 
@@ -197,9 +209,5 @@ class RequestRoutingMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        wrote, allowed = _wrote.set(False), _replica_allowed.set(False)
-        try:
+        with request_scope():
             return self.get_response(request)
-        finally:
-            _wrote.reset(wrote)
-            _replica_allowed.reset(allowed)
