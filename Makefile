@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PORT
 
-.PHONY: install run test bench lint schema clean cluster test-cluster haproxy
+.PHONY: install run test bench lint schema clean cluster test-cluster haproxy wrk
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,13 +30,16 @@ test: install
 haproxy:
 	@command -v haproxy >/dev/null || (apt-get update && apt-get install -y haproxy)
 
+wrk:
+	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+
 cluster: install haproxy
 	$(BIN)/python -m posthog_core.cluster
 
 test-cluster: install haproxy
 	$(BIN)/python -m pytest -c tests_cluster/pytest.ini tests_cluster $(PYTEST_ARGS)
 
-bench: install
+bench: install haproxy wrk  # bench_cluster runs a cluster and drives it with wrk
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: install
