@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PORT
 
-.PHONY: install run test bench fuzz lint schema clean
+.PHONY: install run test bench fuzz lint schema clean cluster test-cluster haproxy wrk
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,21 @@ test: install
 	bash schemas/toolchain/ensure.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install
-	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+# The scale-out deployment on this machine (README "Scaling out"): primary + streaming replica,
+# S3 (moto), web nodes, HAProxy on 127.0.0.1:$(CLUSTER_PORT) (default 8080). Foreground; Ctrl-C stops all.
+haproxy:
+	@command -v haproxy >/dev/null || (apt-get update && apt-get install -y haproxy)
+
+wrk:
+	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+
+cluster: install haproxy
+	$(BIN)/python -m posthog_core.cluster
+
+test-cluster: install haproxy
+	$(BIN)/python -m pytest -c tests_cluster/pytest.ini tests_cluster $(PYTEST_ARGS)
+
+bench: install haproxy wrk  # bench_cluster runs a cluster and drives it with wrk
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # schemathesis against a fresh `make run`-style server; FUZZ_SECONDS (default 120) and FUZZ_SEED.

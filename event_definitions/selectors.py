@@ -7,13 +7,13 @@ from collections import namedtuple
 from datetime import timedelta
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connection
 from django.db.models import OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.serializers import UserBasicSerializer
 from event_definitions.filters import EventDefinitionListQuery
 from event_definitions.models import EventDefinition, QueryLog, TaggedItem
+from posthog_core.db_routing import read_connection
 from posthog_core.models import Project
 
 METRICS_WINDOW_DAYS = 30
@@ -91,7 +91,7 @@ def event_definition_page(*, team: Project, query: EventDefinitionListQuery, off
     """`(matching rows counted up to count_cap, the rows offset..offset+limit)` in one round trip
     (two when the page is empty: no row carries the count then)."""
     sql, params = event_definition_page_sql(team=team, query=query, offset=offset, limit=limit, count_cap=count_cap)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
         if not rows:

@@ -22,6 +22,7 @@ from event_definitions.serializers import (
     EventDefinitionUpdateSerializer,
     PrimaryPropertiesSerializer,
 )
+from posthog_core.db_routing import replica_read
 from posthog_core.exceptions import PlainDetailError
 from posthog_core.renderers import OrjsonRenderer
 from posthog_core.viewsets import TeamScopedViewSetMixin
@@ -69,6 +70,7 @@ class EventDefinitionViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     def get_serializer_class(self):
         return EventDefinitionUpdateSerializer if self.action in ("update", "partial_update") else super().get_serializer_class()
 
+    @replica_read
     def list(self, request, *args, **kwargs):
         # Filters and ordering belong to the list only; a retrieve must not 400 on list parameters.
         page = self.paginate_queryset(EventDefinitionListQuery.parse(request.query_params))

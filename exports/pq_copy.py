@@ -17,8 +17,9 @@ import select
 from collections.abc import Iterator
 
 import psycopg
-from django.db import connection
 from psycopg import pq
+
+from posthog_core.db_routing import read_connection
 
 _COPY_OUT, _FATAL_ERROR = pq.ExecStatus.COPY_OUT, pq.ExecStatus.FATAL_ERROR
 
@@ -27,6 +28,7 @@ def copy_rows(sql: str, params: list) -> Iterator[memoryview]:
     """Each CSV row of `COPY (...) TO STDOUT` (`sql`, with `params` bound client-side). A server
     error raises its psycopg exception (a division by zero is a psycopg.errors.DataError). Leaving
     before the end closes the connection: it can't be reused mid-COPY, and Django reconnects."""
+    connection = read_connection()
     connection.ensure_connection()
     conn = connection.connection
     with psycopg.ClientCursor(conn) as cursor:

@@ -30,6 +30,7 @@ from exports.renderers import (
 )
 from exports.slots import export_slot
 from exports.sources import ExportSourceError, RowCount
+from posthog_core.db_routing import run_with_replica_fallback
 from posthog_core.metrics import EXPORT_RENDER_SECONDS
 from posthog_core.models import Project, User
 
@@ -100,7 +101,8 @@ def export_render(*, asset: ExportedAsset, auth: Any = None) -> ExportedAsset:
     try:
         # A named temporary file: the local storage moves it into place instead of copying it.
         with TemporaryUploadedFile("export", asset.export_format, 0, None) as out:
-            counter = _render_into(asset=asset, out=out, auth=auth)
+            counter = run_with_replica_fallback(lambda: _render_attempt(asset=asset, out=out, auth=auth),
+                                                independent_of_earlier_writes=True)
             out.flush()
             out.seek(0)
             location = default_storage.save(_storage_key(asset), out)
@@ -139,6 +141,13 @@ def _message(error: Exception) -> str:
 def _storage_key(asset: ExportedAsset) -> str:
     subtype = asset.export_format.split("/")[-1]
     return f"exports/{subtype}/team-{asset.team_id}/task-{asset.id}/{uuid.uuid4().hex}"
+
+
+def _render_attempt(*, asset: ExportedAsset, out: IO[bytes], auth: Any) -> RowCount:
+    """One rendering from scratch (a replica failure retries it on the primary)."""
+    out.seek(0)
+    out.truncate()
+    return _render_into(asset=asset, out=out, auth=auth)
 
 
 def _render_into(*, asset: ExportedAsset, out: IO[bytes], auth: Any) -> RowCount:

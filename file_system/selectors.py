@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from collections import namedtuple
 
-from django.db import connection
-
 from file_system.filters import FileSystemListQuery
 from file_system.models import ENTRY_COLUMNS, FileSystem, FileSystemViewLog
+from posthog_core.db_routing import read_connection
 from posthog_core.models import Project
 
 ENTRIES = FileSystem._meta.db_table
@@ -42,7 +41,7 @@ def file_system_page(*, team: Project, query: FileSystemListQuery, offset: int, 
     """`(matching entries, the rows offset..offset+limit)` in one round trip (two when a page past
     the end is empty: no row carries the count then)."""
     sql, params = file_system_page_sql(team=team, query=query, offset=offset, limit=limit)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
         if not rows:

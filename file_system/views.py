@@ -24,6 +24,7 @@ from file_system.serializers import (
     FileSystemShortcutSerializer,
 )
 from insights.filing import file_entries_backfill
+from posthog_core.db_routing import replica_read
 from posthog_core.exceptions import PlainDetailError
 from posthog_core.pagination import parse_non_negative
 from posthog_core.renderers import OrjsonRenderer
@@ -54,6 +55,7 @@ class FileSystemViewSet(TeamScopedViewSetMixin, viewsets.ModelViewSet):
     renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
     lookup_value_regex = UUID_LOOKUP_REGEX
 
+    @replica_read
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(FileSystemListQuery.parse(request.query_params, user=request.user))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

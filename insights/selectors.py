@@ -23,6 +23,7 @@ from insights.query_spec import (
     parse_properties,
 )
 from insights.rendering import json_loads, raw_json
+from posthog_core.db_routing import read_connection
 from posthog_core.models import Project
 
 STREAM_BATCH = 2_000
@@ -55,7 +56,7 @@ def regex_check(filters: list[PropertyFilter]) -> None:
 
 
 def _run(sql: compiler.Sql) -> list[tuple]:
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql.text, sql.params)
         return cursor.fetchall()
 
@@ -154,10 +155,11 @@ def events_query_rows(*, team: Project, spec: EventsQuerySpec, now: datetime, ro
     regex_check(spec.properties)
     sql = compiler.events_query_sql(spec=spec, team_id=team.id, since=since, until=until, limit=row_limit, offset=0)
     shape = _row_shaper(spec, zone)
+    source = read_connection()  # chosen now: the generator runs later, outside the caller's scope
 
     def generate() -> Iterator[list]:
         # chunked_cursor() is a named (server-side) cursor, WITH HOLD outside a transaction.
-        cursor = connection.chunked_cursor()
+        cursor = source.chunked_cursor()
         try:
             cursor.execute(sql.text, sql.params)
             while batch := cursor.fetchmany(STREAM_BATCH):
@@ -204,7 +206,7 @@ def _breakdown_results(*, series: SeriesSpec, order: int, buckets: Buckets, rows
 
 def _earliest(team: Project, spec: TrendsQuerySpec) -> datetime | None:
     events = [series.event for series in spec.series]
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         if None in events:
             cursor.execute(f"SELECT min(timestamp) FROM {compiler.TABLE} WHERE team_id = %s", [team.id])
         else:

@@ -35,6 +35,7 @@ from insights.serializers import (
     TrendsQueryResponseSerializer,
     query_request_query,
 )
+from posthog_core.db_routing import replica_read
 from posthog_core.pagination import parse_non_negative
 from posthog_core.viewsets import UUID_LOOKUP_REGEX, TeamScopedViewSetMixin
 
@@ -79,6 +80,7 @@ class QueryViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
     @extend_schema(request=QueryRequestSerializer, responses={200: PolymorphicProxySerializer(
         component_name="QueryResponse", resource_type_field_name=None,
         serializers=[EventsQueryResponseSerializer, TrendsQueryResponseSerializer])})
+    @replica_read
     def create(self, request, **kwargs):
         query = query_request_query(request.data)
         return json_response(services.query_execute(team=self.team, query=query, user=request.user, embed_json=True))
@@ -102,6 +104,7 @@ class EventViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
     filter_backends = []
     lookup_value_regex = UUID_LOOKUP_REGEX
 
+    @replica_read
     def list(self, request, **kwargs):
         params = {key: request.query_params.get(key) for key in EVENT_PARAMS}
         for key, value in params.items():
@@ -175,6 +178,11 @@ class InsightViewSet(SoftDeleteMixin, TeamScopedViewSetMixin, NoDestroyViewSet):
                 insight.pk: services.insight_result(insight=insight, cache_only=True) for insight in args[0]}})
         return super().get_serializer(*args, **kwargs)
 
+    @replica_read
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @replica_read
     def retrieve(self, request, *args, **kwargs):
         insight = self.get_object()
         return Response(self.get_serializer(insight, context={**self.get_serializer_context(),
@@ -216,7 +224,12 @@ class DashboardViewSet(SoftDeleteMixin, TeamScopedViewSetMixin, NoDestroyViewSet
         return {tile.insight_id: result_or_none(insight=tile.insight, dashboard=dashboard, tile=tile, refresh=refresh)
                 for tile in dashboard.live_tiles}
 
+    @replica_read
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
     @extend_schema(responses=DashboardResponseSerializer)
+    @replica_read
     def retrieve(self, request, *args, **kwargs):
         dashboard = self.get_object()
         return Response(self.get_serializer(dashboard, context={**self.get_serializer_context(),

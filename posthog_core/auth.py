@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
@@ -68,7 +69,9 @@ class PersonalAPIKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(f"Personal API key found in request {source} is invalid.")
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_REFRESH:
-            PersonalAPIKey.objects.filter(pk=key.pk).update(last_used_at=now)
+            # Bookkeeping, not the request's data: `using` the primary outright skips the router, so
+            # this write doesn't pin the request's later reads to the primary (db_routing).
+            PersonalAPIKey.objects.using(DEFAULT_DB_ALIAS).filter(pk=key.pk).update(last_used_at=now)
             key.last_used_at = now
         return key.user, key, found
 

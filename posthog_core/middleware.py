@@ -1,8 +1,9 @@
-"""Open CORS for the capture endpoints (posthog-js posts events from any web page), and 503s for
-plain Django views when the database is unreachable."""
+"""Response-wide middleware: the serving node's name, open CORS for the capture endpoints (posthog-js
+posts events from any web page), and 503s for plain Django views when the database is unreachable."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
 from posthog_core.exceptions import DatabaseUnavailable, database_unavailable_record, is_database_unavailable
@@ -36,6 +37,19 @@ class CaptureCorsMiddleware:
         if origin:
             response["Access-Control-Allow-Credentials"] = "true"
             response["Vary"] = "Origin"
+        return response
+
+
+class ServedByMiddleware:
+    """`X-Served-By: <node>` on every response, so behind a balancer a client can tell who answered."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.node = settings.NODE_NAME
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response["X-Served-By"] = self.node
         return response
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from pathlib import Path
 
 import dj_database_url
@@ -69,6 +70,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "posthog_core.observability.RequestObservabilityMiddleware",
     "posthog_core.middleware.DatabaseUnavailableMiddleware",
+    "posthog_core.middleware.ServedByMiddleware",
+    "posthog_core.db_routing.RequestRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "posthog_core.middleware.CaptureCorsMiddleware",
@@ -112,12 +115,33 @@ DATABASES["default"]["ENGINE"] = "posthog_core.db"
 # was restarted under it, so no client sees the broken connection; the check polls the idle
 # socket instead of Django's `SELECT 1` round trip (posthog_core/db/base.py).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DATABASE_CONN_HEALTH_CHECKS", True)
+# A streaming replica for heavy reads (posthog_core/db_routing.py); nothing changes without it.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60)
+    DATABASES["replica"]["ENGINE"] = "posthog_core.db"
+    # An unreachable host must cost a request a moment, not the OS's connect timeout.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_HEALTH_CHECKS"]
+    # The test runner never creates a second test database for the replica: it mirrors `default`.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["posthog_core.db_routing.ReplicaRouter"]
+DATABASE_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("DATABASE_REPLICA_MAX_LAG_SECONDS", "10"))
+# The name this process answers with in `X-Served-By` and `/_health`; the cluster sets one per node.
+NODE_NAME = os.environ.get("POSTHOG_CORE_NODE_NAME") or socket.gethostname()
+# Peers for the aggregated `/_health/cluster`: `name=http://host:port,...` (the balancer's health).
+CLUSTER_NODES = {
+    name.strip(): url.strip()
+    for name, _, url in (item.partition("=") for item in env_list("POSTHOG_CORE_CLUSTER_NODES", ""))
+    if url
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "posthog_core.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Sessions live in the shared database, so a login on one web node holds on every other.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 LOGIN_URL = "/api-auth/login/"
 LOGIN_REDIRECT_URL = "/api/"
 

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
     path("_health", views.health, name="health"),
     path("metrics", views.metrics, name="metrics"),
+    path("_health/cluster", views.cluster_health, name="cluster-health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/schema/swagger-ui/", SpectacularSwaggerView.as_view(url_name="schema")),

@@ -1,32 +1,91 @@
-"""Infrastructure views: health check, JSON 404/500 for API paths, and the benchmark baseline."""
+"""Infrastructure views: health checks, JSON 404/500 for API paths, and the benchmark baseline."""
 
 from __future__ import annotations
 
 import hmac
+import json
 import sys
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from ingestion.spool import spool_depth
+from posthog_core import db_routing
 from posthog_core.exception_handler import SERVER_ERROR_DETAIL
 from posthog_core.exceptions import database_unavailable_record, is_database_unavailable
 from posthog_core.metrics import exposition
 from posthog_core.middleware import database_unavailable_response
 
+PEER_TIMEOUT = 3.0
 
-@require_GET
-def health(request: HttpRequest) -> JsonResponse:
+
+def node_health() -> tuple[int, dict]:
+    """This node: 200 when the primary database answers; the replica's state and the capture
+    spool's depth ride along."""
     batches, size = spool_depth()
-    spool = {"batches": batches, "bytes": size}
+    body = {"status": "ok", "node": settings.NODE_NAME, "replica": db_routing.health(),
+            "spool": {"batches": batches, "bytes": size}}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError:
-        return JsonResponse({"status": "error", "detail": "database unavailable", "spool": spool}, status=503)
-    return JsonResponse({"status": "ok", "spool": spool})
+        return 503, {**body, "status": "error", "detail": "database unavailable"}
+    return 200, body
+
+
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    status, body = node_health()
+    return JsonResponse(body, status=status)
+
+
+def _peer_health(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/_health", timeout=PEER_TIMEOUT) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        try:
+            return error.code, json.loads(error.read())
+        except ValueError:
+            return error.code, {"status": "error"}
+    except (OSError, ValueError) as error:
+        return 503, {"status": "error", "detail": f"unreachable: {error}"}
+
+
+def _storage_health() -> dict:
+    storage = storages["default"]
+    try:
+        storage.exists("_health")  # a HEAD on S3: answers whether or not the key exists
+    except Exception as error:  # noqa: BLE001 - any failure of the store is "down", with its reason
+        return {"status": "error", "backend": type(storage).__name__, "detail": str(error)[:200]}
+    return {"status": "ok", "backend": type(storage).__name__}
+
+
+@require_GET
+def cluster_health(request: HttpRequest) -> JsonResponse:
+    """The whole deployment as seen from this node (the balancer's `/_health`): every web node of
+    POSTHOG_CORE_CLUSTER_NODES with its spool depth, the replica's lag, the file store. 200 only
+    when every part is up."""
+    peers = {name: url for name, url in settings.CLUSTER_NODES.items() if name != settings.NODE_NAME}
+    with ThreadPoolExecutor(max_workers=max(1, len(peers))) as pool:
+        futures = {name: pool.submit(_peer_health, url) for name, url in peers.items()}
+        results = {settings.NODE_NAME: node_health(), **{name: future.result() for name, future in futures.items()}}
+    nodes = {name: {"status": "ok" if status == 200 else "error", "spool": body.get("spool"),
+                    **({"detail": body["detail"]} if "detail" in body else {})}
+             for name, (status, body) in sorted(results.items())}
+    replica, storage = db_routing.health(), _storage_health()
+    parts_ok = [node["status"] == "ok" for node in nodes.values()] + [storage["status"] == "ok"]
+    if replica is not None:
+        parts_ok.append(replica["status"] == "ok")
+    body = {"status": "ok" if all(parts_ok) else "error", "served_by": settings.NODE_NAME, "nodes": nodes,
+            "replica": replica, "replica_lag_seconds": replica and replica["lag_seconds"], "storage": storage}
+    return JsonResponse(body, status=200 if all(parts_ok) else 503)
 
 
 @require_GET

@@ -222,7 +222,12 @@ def test_health_answers_200_when_the_database_answers(api_client, settings, tmp_
     response = api_client.get("/_health")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "spool": {"batches": 0, "bytes": 0}}
+    assert response.json() == {
+        "status": "ok",
+        "node": settings.NODE_NAME,
+        "replica": None,
+        "spool": {"batches": 0, "bytes": 0},
+    }
 
 
 def test_health_answers_503_when_the_database_fails(api_client):
