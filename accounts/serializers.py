@@ -42,7 +42,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TeamBasicSerializer(serializers.Serializer):
+class TeamBasicSerializer(CachedFieldsMixin, serializers.Serializer):
     """PostHog's TeamBasic (a project is its one team): `/api/users/@me/`'s `team` and each
     organization's `teams`."""
 
@@ -58,7 +58,7 @@ class TeamBasicSerializer(serializers.Serializer):
         return False
 
 
-class ProjectBasicSerializer(serializers.Serializer):
+class ProjectBasicSerializer(CachedFieldsMixin, serializers.Serializer):
     """PostHog's ProjectBasic, as an organization lists its projects."""
 
     id = serializers.IntegerField(read_only=True)
@@ -66,7 +66,7 @@ class ProjectBasicSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
 
 
-class OrganizationBasicSerializer(serializers.Serializer):
+class OrganizationBasicSerializer(CachedFieldsMixin, serializers.Serializer):
     """PostHog's OrganizationBasic: each of `/api/users/@me/`'s `organizations`."""
 
     id = serializers.UUIDField(read_only=True)
