@@ -94,11 +94,12 @@ def test_search_uses_the_trigram_index(team, other_team):
     within one small project the planner may rightly walk the project's rows instead."""
     seed(team, other_team)
     query = PropertyDefinitionListQuery.parse(QueryDict("search=amount"))
+    # The search's own clause: the kind's clauses would let another index compete on costs alone.
+    search = " AND ".join(clause for clause in query.where.split(" AND ") if "ILIKE" in clause)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_indexscan = off")
-        cursor.execute(f"EXPLAIN SELECT p.id FROM event_definitions_propertydefinition p WHERE {query.where}",
-                       query.params)
+        cursor.execute(f"EXPLAIN SELECT p.id FROM event_definitions_propertydefinition p WHERE {search}", query.params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
     assert "Bitmap Index Scan on property_definition_name_trgm" in plan
