@@ -4,7 +4,7 @@ Two stores, one contract (`hit` adds one to each bucket atomically and returns t
 
 - `PostgresCounterStore` (default): one `INSERT ... ON CONFLICT DO UPDATE ... RETURNING` for all of a
   request's buckets, on the request's own connection, in the UNLOGGED `posthog_core_ratelimitcounter`
-  table; windows that closed are pruned at most once a minute per process.
+  table; at most once a minute per process that statement also deletes the windows that closed.
 - `CacheCounterStore` (when `REDIS_URL` is set): Django's cache framework (`RedisCache`), `incr` and
   `add`, each atomic in Redis.
 
@@ -84,15 +84,15 @@ class PostgresCounterStore:
 
     def hit(self, buckets: Sequence[Bucket], now: float | None = None) -> list[Count]:
         now = time.time() if now is None else now
-        self._maybe_prune(now)
         ends = {bucket.key: bucket.window_end(now) for bucket in buckets}
+        prune, params = self._prune_clause(now)
         rows = ", ".join(["(%s, %s, 1)"] * len(buckets))
-        params = [value for bucket in buckets for value in (bucket.key, ends[bucket.key])]
+        params += [value for bucket in buckets for value in (bucket.key, ends[bucket.key])]
         with connection.cursor() as cursor:
             # One statement for all buckets: the row locks are taken in VALUES order, the same order
             # for every request of a caller, so two concurrent requests cannot deadlock.
             cursor.execute(
-                f"INSERT INTO {self.table} (bucket, window_end, hits) VALUES {rows} "
+                f"{prune}INSERT INTO {self.table} (bucket, window_end, hits) VALUES {rows} "
                 f"ON CONFLICT (bucket, window_end) DO UPDATE SET hits = {self.table}.hits + 1 "
                 "RETURNING bucket, hits",
                 params,
@@ -109,12 +109,18 @@ class PostgresCounterStore:
                     [bucket.key, bucket.window_end(now)],
                 )
 
-    def _maybe_prune(self, now: float) -> None:
+    def _prune_clause(self, now: float) -> tuple[str, list]:
+        """At most once a minute per process, the upsert also deletes closed windows, in the same
+        statement (so a request's query count never depends on the clock). SKIP LOCKED: a prune
+        never waits on, or deadlocks with, another process's prune."""
         if now - PostgresCounterStore._last_prune < PRUNE_INTERVAL:
-            return
+            return "", []
         PostgresCounterStore._last_prune = now
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {self.table} WHERE window_end < %s", [int(now) - PRUNE_GRACE])
+        return (
+            f"WITH pruned AS (DELETE FROM {self.table} WHERE (bucket, window_end) IN ("
+            f"SELECT bucket, window_end FROM {self.table} WHERE window_end < %s FOR UPDATE SKIP LOCKED)) ",
+            [int(now) - PRUNE_GRACE],
+        )
 
 
 class CacheCounterStore:

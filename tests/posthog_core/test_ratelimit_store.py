@@ -83,14 +83,12 @@ def test_redis_counts_concurrent_hits_exactly_once_each(redis_cache):
 
 
 @pytest.mark.django_db
-def test_postgres_counts_every_bucket_of_a_hit_in_one_statement(django_assert_num_queries):
-    PostgresCounterStore._last_prune = float("inf")  # no prune due in this call
+@pytest.mark.parametrize("prune_due", [True, False])
+def test_postgres_counts_every_bucket_of_a_hit_in_one_statement(django_assert_num_queries, prune_due):
+    PostgresCounterStore._last_prune = 0.0 if prune_due else 1_000_000.0
     buckets = [Bucket("test:a", 5, 60), Bucket("test:a", 5, 3600)]
-    try:
-        with django_assert_num_queries(1):
-            counts = PostgresCounterStore().hit(buckets, now=1_000_000.0)
-    finally:
-        PostgresCounterStore._last_prune = 0.0
+    with django_assert_num_queries(1):
+        counts = PostgresCounterStore().hit(buckets, now=1_000_000.0)
 
     assert [(count.hits, count.retry_after) for count in counts] == [(1, 20.0), (1, 800.0)]
 
