@@ -102,7 +102,6 @@ def test_a_session_login_holds_on_every_node(cluster, account, nodes):
     assert {node: read.status_code for node, read in reads.items()} == dict.fromkeys(nodes, 200)
 
 
-@pytest.mark.xfail(strict=True, reason="throttles land from the limits branch")
 def test_a_keys_throttle_budget_is_shared_across_nodes(cluster, account):
     statuses = [(served_by(response), response.status_code) for response in
                 (account["session"].get(f"{cluster.url}/api/users/@me/") for _ in range(30))]

@@ -97,7 +97,6 @@ def test_event_definitions_list(run):
     assert [event["name"] for event in result(run, "event-definitions-list q")] == ["signed_up"]
 
 
-@pytest.mark.xfail(strict=True, reason="property_definitions lands from the propdefs branch")
 def test_properties_list(run):
     assert {prop["name"] for prop in result(run, "properties-list")} >= {"plan", "$current_url"}
 
