@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+# The suite on both cores (pytest-xdist), a test file per worker so module fixtures stay together;
+# `make test PYTEST_XDIST=` runs it in one process.
+PYTEST_XDIST ?= -n 2 --dist loadfile
 export PORT
 
 .PHONY: install run test bench fuzz lint schema clean cluster test-cluster haproxy wrk
@@ -23,7 +26,7 @@ run: install
 
 test: install
 	bash schemas/toolchain/ensure.sh
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 # The scale-out deployment on this machine (README "Scaling out"): primary + streaming replica,
 # S3 (moto), web nodes, HAProxy on 127.0.0.1:$(CLUSTER_PORT) (default 8080). Foreground; Ctrl-C stops all.

@@ -21,6 +21,17 @@ MAX_ALLOWED_VALUES = 1000
 PROPERTY_REQUIRED_FIELDS = ("name", "property_type")
 
 
+def is_finite_number(value) -> bool:
+    """A JSON number every generated client can hold: not a bool, and within float range (an
+    integer past it makes `math.isfinite` raise OverflowError)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 class TeamScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """A primary key that must belong to the request's project: another project's id reads as
     `does_not_exist`, exactly like a missing one."""
@@ -71,10 +82,7 @@ class SchemaPropertyGroupPropertySerializer(serializers.ModelSerializer):
         if property_type == PropertyType.STRING:
             ok = all(isinstance(value, str) for value in allowed)
         else:
-            ok = all(
-                isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-                for value in allowed
-            )
+            ok = all(is_finite_number(value) for value in allowed)
         if not ok:
             kind = "strings" if property_type == PropertyType.STRING else "finite numbers"
             raise serializers.ValidationError({"allowed_values": f"A {property_type} property takes {kind} only."})

@@ -92,11 +92,12 @@ def test_me_with_a_key_returns_the_keys_user(scoped_client, user, team, organiza
     assert response.json() == expected_me(user, team, organization)
 
 
-def test_me_costs_two_queries_with_a_key(scoped_client, django_assert_num_queries):
+def test_me_costs_three_queries_with_a_key(scoped_client, django_assert_num_queries):
     client = scoped_client(scopes=["user:read"])
     client.get("/api/users/@me/")  # the key's last_used_at write happens on first use only
 
-    with django_assert_num_queries(2):  # the key with its user; organizations with their projects
+    # the key with its user; the rate-limit counter's upsert; organizations with their projects
+    with django_assert_num_queries(3):
         assert client.get("/api/users/@me/").status_code == 200
 
 

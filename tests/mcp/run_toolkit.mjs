@@ -50,6 +50,8 @@ await call("projects-get", {});
 await call("event-definitions-list", {});
 await call("event-definitions-list", { q: "sign" }, "event-definitions-list q");
 await call("properties-list", { type: "event", eventName: "$pageview" });
+await call("properties-list", { type: "event", eventName: "$pageview", includePredefinedProperties: true },
+  "properties-list predefined");
 await call("query-run", { query });
 const breakdown = {
   kind: "InsightVizNode",

@@ -20,8 +20,9 @@ def test_every_response_names_the_serving_node(api_client, settings):
     assert api_client.get("/api/users/@me/")["X-Served-By"] == settings.NODE_NAME  # a 401 too
 
 
-def test_cluster_health_without_peers_reports_this_node_and_the_store(api_client, settings):
+def test_cluster_health_without_peers_reports_this_node_and_the_store(api_client, settings, tmp_path):
     settings.CLUSTER_NODES = {}
+    settings.CAPTURE_SPOOL_DIR = tmp_path
 
     response = api_client.get("/_health/cluster")
 
@@ -29,7 +30,7 @@ def test_cluster_health_without_peers_reports_this_node_and_the_store(api_client
     assert response.json() == {
         "status": "ok",
         "served_by": settings.NODE_NAME,
-        "nodes": {settings.NODE_NAME: {"status": "ok", "spool": None}},
+        "nodes": {settings.NODE_NAME: {"status": "ok", "spool": {"batches": 0, "bytes": 0}}},
         "replica": None,
         "replica_lag_seconds": None,
         "storage": {"status": "ok", "backend": "FileSystemStorage"},

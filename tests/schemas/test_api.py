@@ -82,6 +82,9 @@ def test_create_property_group_returns_whole_body(session_client, team, user):
         ({"properties": [{"name": "a", "property_type": "Boolean", "allowed_values": [True]}]}, "properties__0__allowed_values"),
         ({"properties": [{"name": "a", "property_type": "String", "allowed_values": "free"}]}, "properties__0__allowed_values"),
         ({"properties": [{"name": "a", "property_type": "String", "allowed_values": []}]}, "properties__0__allowed_values"),
+        # Past float range: a number no client language can hold (was a 500: OverflowError).
+        ({"properties": [{"name": "a", "property_type": "Numeric", "allowed_values": [10**400]}]},
+         "properties__0__allowed_values"),
         ({"properties": "nope"}, "properties"),
         ({"name": ""}, "name"),
     ],
