@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from activity_logs.services import activity_log_create, change
-from event_definitions.models import EventDefinition, QueryLog, Tag, TaggedItem
+from event_definitions.models import EventDefinition, PropertyDefinition, QueryLog, Tag, TaggedItem
 from posthog_core.models import Project, User
 
 ACTIVITY_SCOPE = "EventDefinition"
@@ -63,21 +63,22 @@ def activity_value(definition: EventDefinition, field: str) -> Any:
     return getattr(definition, field)
 
 
-def event_definition_set_tags(*, definition: EventDefinition, names: list[str]) -> None:
-    """Replace the definition's tag set; tags no longer used anywhere in the project are deleted."""
+def definition_set_tags(*, definition: EventDefinition | PropertyDefinition, names: list[str]) -> None:
+    """Replace an event or property definition's tag set; tags no longer used anywhere in the
+    project are deleted."""
+    owner = "event_definition" if isinstance(definition, EventDefinition) else "property_definition"
     team_id = definition.team_id
     wanted = set(names)
-    TaggedItem.objects.filter(event_definition=definition).exclude(tag__name__in=wanted).delete()
+    TaggedItem.objects.filter(**{owner: definition}).exclude(tag__name__in=wanted).delete()
     if wanted:
         Tag.objects.bulk_create([Tag(team_id=team_id, name=name) for name in wanted], ignore_conflicts=True)
         tags = Tag.objects.filter(team_id=team_id, name__in=wanted)
-        TaggedItem.objects.bulk_create(
-            [TaggedItem(tag=tag, event_definition=definition) for tag in tags], ignore_conflicts=True
-        )
+        TaggedItem.objects.bulk_create([TaggedItem(tag=tag, **{owner: definition}) for tag in tags],
+                                       ignore_conflicts=True)
     Tag.objects.filter(team_id=team_id, tagged_items__isnull=True).delete()
 
 
-def apply_verification(definition: EventDefinition, *, data: dict, user: User) -> None:
+def apply_verification(definition: EventDefinition | PropertyDefinition, *, data: dict, user: User) -> None:
     """PostHog's hidden/verified rules: hiding unverifies; verifying unhides and stamps who and when
     (only on the false → true transition, so re-verifying keeps the first `verified_at`)."""
     if data.get("hidden"):
@@ -118,7 +119,7 @@ def event_definition_create(*, team: Project, user: User, data: dict) -> EventDe
         with transaction.atomic():
             definition.save()
             if data.get("tags"):
-                event_definition_set_tags(definition=definition, names=data["tags"])
+                definition_set_tags(definition=definition, names=data["tags"])
             activity_log_create(
                 team=team, user=user, scope=ACTIVITY_SCOPE, activity="created", item_id=definition.id, name=name,
                 changes=[change(scope=ACTIVITY_SCOPE, action="created", field="name", after=name)],
@@ -138,7 +139,7 @@ def event_definition_update(*, definition: EventDefinition, data: dict, user: Us
     assign_fields(definition, data=data, user=user)
     definition.save()
     if "tags" in data:
-        event_definition_set_tags(definition=definition, names=data["tags"])
+        definition_set_tags(definition=definition, names=data["tags"])
     after = {field: data["tags"] if field == "tags" else activity_value(definition, field) for field in sent}
     changes = [
         change(scope=ACTIVITY_SCOPE, action="changed", field=field, before=before[field], after=after[field])
@@ -190,7 +191,7 @@ def event_definitions_bulk_update_tags(
         before = current[definition.id]
         after = before | set(tags) if action == "add" else before - set(tags) if action == "remove" else set(tags)
         if after != before:
-            event_definition_set_tags(definition=definition, names=sorted(after))
+            definition_set_tags(definition=definition, names=sorted(after))
             activity_log_create(
                 team=team, user=user, scope=ACTIVITY_SCOPE, activity="changed", item_id=definition.id,
                 name=definition.name,

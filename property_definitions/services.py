@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from activity_logs.services import activity_log_create, change
 from event_definitions.models import PropertyDefinition, Tag, TaggedItem
+from event_definitions.services import apply_verification, definition_set_tags
 from posthog_core.models import User
 
 ACTIVITY_SCOPE = "PropertyDefinition"
@@ -22,39 +23,6 @@ def tag_names(definition: PropertyDefinition) -> list[str]:
 
 def activity_value(definition: PropertyDefinition, field: str) -> Any:
     return tag_names(definition) if field == "tags" else getattr(definition, field)
-
-
-def property_definition_set_tags(*, definition: PropertyDefinition, names: list[str]) -> None:
-    """Replace the definition's tag set; tags no longer used anywhere in the project are deleted."""
-    team_id = definition.team_id
-    wanted = set(names)
-    TaggedItem.objects.filter(property_definition=definition).exclude(tag__name__in=wanted).delete()
-    if wanted:
-        Tag.objects.bulk_create([Tag(team_id=team_id, name=name) for name in wanted], ignore_conflicts=True)
-        tags = Tag.objects.filter(team_id=team_id, name__in=wanted)
-        TaggedItem.objects.bulk_create(
-            [TaggedItem(tag=tag, property_definition=definition) for tag in tags], ignore_conflicts=True
-        )
-    Tag.objects.filter(team_id=team_id, tagged_items__isnull=True).delete()
-
-
-def apply_verification(definition: PropertyDefinition, *, data: dict, user: User) -> None:
-    """PostHog's rules: hiding unverifies; verifying unhides and stamps who and when, only on the
-    false → true transition (re-verifying keeps the first `verified_at`)."""
-    if data.get("hidden"):
-        definition.hidden, definition.verified = True, False
-        definition.verified_by, definition.verified_at = None, None
-        return
-    if "hidden" in data:
-        definition.hidden = False
-    if "verified" not in data:
-        return
-    if data["verified"]:
-        definition.hidden = False
-        if not definition.verified:
-            definition.verified, definition.verified_by, definition.verified_at = True, user, timezone.now()
-    else:
-        definition.verified, definition.verified_by, definition.verified_at = False, None, None
 
 
 @transaction.atomic
@@ -72,7 +40,7 @@ def property_definition_update(*, definition: PropertyDefinition, data: dict, us
     definition.updated_by, definition.updated_at = user, timezone.now()
     definition.save()
     if "tags" in data:
-        property_definition_set_tags(definition=definition, names=data["tags"])
+        definition_set_tags(definition=definition, names=data["tags"])
     after = {field: data["tags"] if field == "tags" else activity_value(definition, field) for field in sent}
     changes = [
         change(scope=ACTIVITY_SCOPE, action="changed", field=field, before=before[field], after=after[field])

@@ -8,7 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from event_definitions.models import EventDefinition, QueryLog, Tag
-from event_definitions.services import event_definition_create, event_definition_set_tags, query_log_record
+from event_definitions.services import definition_set_tags, event_definition_create, query_log_record
 from tests.event_definitions.factories import EventDefinitionFactory, tag
 
 
@@ -59,7 +59,7 @@ def test_set_tags_keeps_tags_still_used_elsewhere(team):
     tag(first, "shared", "only_first")
     tag(second, "shared")
 
-    event_definition_set_tags(definition=first, names=[])
+    definition_set_tags(definition=first, names=[])
 
     assert sorted(Tag.objects.filter(team=team).values_list("name", flat=True)) == ["shared"]
 
