@@ -2,7 +2,9 @@
 advisory lock, and replica routing staying on the primary when no replica is configured (the real
 replica is exercised by tests_cluster/)."""
 
+import io
 import threading
+import time
 
 import psycopg
 import pytest
@@ -10,7 +12,7 @@ from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from posthog_core import db_routing
-from posthog_core.management.commands.migrate import MIGRATE_LOCK_KEY
+from posthog_core.management.commands.migrate import MIGRATE_LOCK_KEY, WAITING_MESSAGE
 
 pytestmark = pytest.mark.django_db
 
@@ -50,29 +52,26 @@ def test_heavy_reads_use_the_primary_when_no_replica_is_configured():
     assert db_routing.run_with_replica_fallback(db_routing.read_alias) == DEFAULT_DB_ALIAS
 
 
-def _waiting_for_migrate_lock(conn) -> bool:
-    return conn.execute(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-        "AND ((classid::bigint << 32) | objid::bigint) = %s", [MIGRATE_LOCK_KEY]).fetchone()[0] > 0
-
-
 def test_migrate_waits_for_another_nodes_migrate():
     params = connection.get_connection_params()
-    with psycopg.connect(**params, autocommit=True) as holder, psycopg.connect(**params, autocommit=True) as probe:
+    output = io.StringIO()
+    with psycopg.connect(**params, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", [MIGRATE_LOCK_KEY])
         done = threading.Event()
 
         def migrate():
             try:
-                call_command("migrate", verbosity=0)
+                call_command("migrate", verbosity=0, stdout=output)
             finally:
                 connections.close_all()
                 done.set()
 
         thread = threading.Thread(target=migrate)
         thread.start()
-        while not _waiting_for_migrate_lock(probe):
+        while WAITING_MESSAGE not in output.getvalue():
             assert not done.is_set(), "migrate finished while another node held the lock"
+            time.sleep(0.01)
+        assert not done.is_set()
         holder.execute("SELECT pg_advisory_unlock(%s)", [MIGRATE_LOCK_KEY])
         thread.join()
     assert done.is_set()
