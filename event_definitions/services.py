@@ -131,6 +131,16 @@ def event_definition_create(*, team: Project, user: User, data: dict) -> EventDe
     return definition
 
 
+def definition_changes(*, scope: str, sent: list[str], before: dict, after: dict) -> list:
+    """The activity `changes` of an event or property definition update: the sent fields whose value
+    changed (tags compared as sets)."""
+    return [
+        change(scope=scope, action="changed", field=field, before=before[field], after=after[field])
+        for field in sent
+        if (sorted(before[field]) != sorted(after[field]) if field == "tags" else before[field] != after[field])
+    ]
+
+
 @transaction.atomic
 def event_definition_update(*, definition: EventDefinition, data: dict, user: User) -> EventDefinition:
     """Apply a validated PUT/PATCH; the activity lists only the sent fields whose value changed."""
@@ -141,11 +151,7 @@ def event_definition_update(*, definition: EventDefinition, data: dict, user: Us
     if "tags" in data:
         definition_set_tags(definition=definition, names=data["tags"])
     after = {field: data["tags"] if field == "tags" else activity_value(definition, field) for field in sent}
-    changes = [
-        change(scope=ACTIVITY_SCOPE, action="changed", field=field, before=before[field], after=after[field])
-        for field in sent
-        if (sorted(before[field]) != sorted(after[field]) if field == "tags" else before[field] != after[field])
-    ]
+    changes = definition_changes(scope=ACTIVITY_SCOPE, sent=sent, before=before, after=after)
     if changes:
         activity_log_create(
             team=definition.team, user=user, scope=ACTIVITY_SCOPE, activity="changed", item_id=definition.id,

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from activity_logs.services import activity_log_create, change
 from event_definitions.models import PropertyDefinition, Tag, TaggedItem
-from event_definitions.services import apply_verification, definition_set_tags
+from event_definitions.services import apply_verification, definition_changes, definition_set_tags
 from posthog_core.models import User
 
 ACTIVITY_SCOPE = "PropertyDefinition"
@@ -42,11 +42,7 @@ def property_definition_update(*, definition: PropertyDefinition, data: dict, us
     if "tags" in data:
         definition_set_tags(definition=definition, names=data["tags"])
     after = {field: data["tags"] if field == "tags" else activity_value(definition, field) for field in sent}
-    changes = [
-        change(scope=ACTIVITY_SCOPE, action="changed", field=field, before=before[field], after=after[field])
-        for field in sent
-        if (sorted(before[field]) != sorted(after[field]) if field == "tags" else before[field] != after[field])
-    ]
+    changes = definition_changes(scope=ACTIVITY_SCOPE, sent=sent, before=before, after=after)
     if changes:
         activity_log_create(
             team=definition.team, user=user, scope=ACTIVITY_SCOPE, activity="changed", item_id=definition.id,
