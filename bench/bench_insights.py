@@ -202,9 +202,9 @@ def bench_events_paging(ctx: Context, client) -> None:
         parts = urlsplit(json.loads(body)["next"])
         path = f"{parts.path}?{parts.query}"
     status, body, _ = client.get(path)
-    from insights.selectors import _decode_cursor
+    from insights.event_params import cursor_decode
 
-    timestamp, uuid = _decode_cursor(dict(pair.split("=", 1) for pair in urlsplit(path).query.split("&"))["cursor"])
+    timestamp, uuid = cursor_decode(dict(pair.split("=", 1) for pair in urlsplit(path).query.split("&"))["cursor"])
     params = {"before": timestamp.isoformat(), "uuid": uuid, "limit": 101}
     baseline = baseline_answer(client, "events_page", params)
     assert same_rows(json.loads(body)["results"], baseline[:100]), "the baseline must return the same rows"

@@ -25,6 +25,7 @@ from event_definitions.serializers import (
 from posthog_core.db_routing import replica_read
 from posthog_core.exceptions import PlainDetailError
 from posthog_core.renderers import OrjsonRenderer
+from posthog_core.schema import json_names_schema
 from posthog_core.viewsets import TeamScopedViewSetMixin
 
 LIST_PARAMETERS = [
@@ -39,7 +40,8 @@ LIST_PARAMETERS = [
     OpenApiParameter("exclude_hidden", bool, description="True: omit hidden events."),
     OpenApiParameter("names", {"type": "array", "items": {"type": "string"}},
                      description="Exact event names. Repeated or comma-separated values."),
-    OpenApiParameter("excluded_properties", str, description="JSON-encoded list of event names to omit."),
+    OpenApiParameter("excluded_properties", json_names_schema(),
+                     description="JSON-encoded list of event names to omit, e.g. `[\"$pageview\"]`."),
 ]
 
 

@@ -10,6 +10,7 @@ character is a 400 naming the parameter, dates are ISO 8601.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import ProhibitNullCharactersValidator
@@ -72,9 +73,17 @@ def _text_values(params) -> dict[str, str]:
 
 def _date_value(params, name: str):
     try:
-        return _ISO_DATETIME.clean(params.get(name))
+        value = _ISO_DATETIME.clean(params.get(name))
     except DjangoValidationError as error:
         raise ValidationError({name: [error.messages[0]]}, code="invalid") from None
+    if value is None:
+        return None
+    # In UTC: PostgreSQL refuses offsets past +-15:59 that ISO 8601 (and Python) allow; a time that
+    # leaves the calendar on the way is before or after every entry.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC) if value.year < 5000 else datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

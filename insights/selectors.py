@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from uuid import UUID
 
 from django.db import DataError, connection, transaction
 
 from insights import compiler
 from insights.dates import Buckets, DateError, parse_point, project_zone, trends_buckets
+from insights.event_params import cursor_decode, cursor_encode, parse_bound
 from insights.query_spec import (
     EventsQuerySpec,
     PropertyFilter,
@@ -257,32 +256,11 @@ def trends_query_run(*, team: Project, spec: TrendsQuerySpec, now: datetime, pat
     }
 
 
-def _encode_cursor(timestamp: datetime, uuid) -> str:
-    raw = json.dumps([timestamp.isoformat(), str(uuid)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(value: str) -> tuple[datetime, str]:
-    try:
-        timestamp, uuid = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-        return datetime.fromisoformat(timestamp), str(UUID(uuid))
-    except (ValueError, TypeError):
-        fail(["cursor"], "Invalid cursor.", "invalid_cursor")
-    raise AssertionError("unreachable")
-
-
 def events_list_where(*, team: Project, params: dict) -> compiler.Sql:
     """The WHERE clause of the `/events/` page (see events_list) from its raw query parameters; also
     what an export of an `/events/` path streams by COPY (exports.copy_path)."""
     zone, now = project_zone(team.timezone), datetime.now(UTC)
-    bounds = {}
-    for key in ("after", "before"):
-        value = params.get(key)
-        if value:
-            try:
-                bounds[key] = parse_point(value[:64], zone=zone, now=now, end=False).replace(tzinfo=zone).astimezone(UTC)
-            except (DateError, OverflowError):
-                fail([key], f"Could not parse the date '{value[:64]}'.", "invalid_date")
+    bounds = {key: parse_bound(params[key], key, zone=zone, now=now) for key in ("after", "before") if params.get(key)}
     try:
         raw_filters = json.loads(params["properties"]) if params.get("properties") else []
     except (ValueError, RecursionError):
@@ -294,7 +272,7 @@ def events_list_where(*, team: Project, params: dict) -> compiler.Sql:
     if params.get("distinct_id"):
         where.add(" AND distinct_id = %s", params["distinct_id"])
     if params.get("cursor"):
-        timestamp, uuid = _decode_cursor(params["cursor"])
+        timestamp, uuid = cursor_decode(params["cursor"])
         # The plain bound repeats what the row comparison implies: only it prunes the monthly
         # partitions after the cursor's (ingestion.partitions).
         where.add(" AND (timestamp, uuid) < (%s, %s::uuid) AND timestamp <= %s", timestamp, uuid, timestamp)
@@ -318,5 +296,5 @@ def events_list(*, team: Project, params: dict, limit: int) -> tuple[list[dict],
     stamp, text = (_same, _same) if native else (datetime.isoformat, str)
     page = [{"id": text(uuid), "distinct_id": distinct_id, "properties": raw_json(properties), "event": event,
              "timestamp": stamp(timestamp)} for uuid, distinct_id, properties, event, timestamp in rows[:limit]]
-    next_cursor = _encode_cursor(rows[limit - 1][4], rows[limit - 1][0]) if len(rows) > limit else None
+    next_cursor = cursor_encode(rows[limit - 1][4], rows[limit - 1][0]) if len(rows) > limit else None
     return page, next_cursor

@@ -17,7 +17,7 @@ from rest_framework.exceptions import MethodNotAllowed, NotFound, ValidationErro
 from rest_framework.response import Response
 
 from ingestion.models import Event
-from insights import selectors, services
+from insights import event_params, selectors, services
 from insights.filters import DashboardFilterSet, InsightFilterSet
 from insights.models import Dashboard, DashboardTile, Insight
 from insights.parsers import PARSER_CLASSES
@@ -86,15 +86,7 @@ class QueryViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
         return json_response(services.query_execute(team=self.team, query=query, user=request.user, embed_json=True))
 
 
-@extend_schema_view(list=extend_schema(responses=EventListResponseSerializer, parameters=[
-    OpenApiParameter("event", OpenApiTypes.STR, description="Only events with this name."),
-    OpenApiParameter("distinct_id", OpenApiTypes.STR, description="Only events of this distinct id."),
-    OpenApiParameter("properties", OpenApiTypes.STR, description="A JSON list of property filters."),
-    OpenApiParameter("after", OpenApiTypes.STR, description="Events at or after this time (ISO or relative, e.g. -7d)."),
-    OpenApiParameter("before", OpenApiTypes.STR, description="Events before this time."),
-    OpenApiParameter("limit", OpenApiTypes.INT, description="Rows per page (default 100, at most 10,000)."),
-    OpenApiParameter("cursor", OpenApiTypes.STR, description="Opaque position from a previous page's `next`."),
-]))
+@extend_schema_view(list=extend_schema(responses=EventListResponseSerializer, parameters=event_params.LIST_PARAMETERS))
 class EventViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
     scope_object = "query"
     analytics_actions = ("list", "retrieve")

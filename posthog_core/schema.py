@@ -56,6 +56,24 @@ class PlainDetailErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+# The query parameters documented as "a JSON-encoded array of names" (`excluded_properties`,
+# `event_names`, ...) are strings to a client, as in PostHog's schema. Their pattern states the
+# form every client sends: a compact JSON array of strings without `\u` escapes (so no NUL, which
+# PostgreSQL text cannot hold). The server also reads spaces, numbers and escapes; what matters is
+# that any value the pattern admits is one the server accepts, so a generated client (or a fuzzer)
+# that follows the schema is never refused.
+JSON_STRING_PATTERN = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt])*"'
+
+
+def json_names_pattern(max_items: int | None = None) -> str:
+    more = "*" if max_items is None else f"{{0,{max_items - 1}}}"
+    return rf"^\[(?:{JSON_STRING_PATTERN}(?:,{JSON_STRING_PATTERN}){more})?\]$"
+
+
+def json_names_schema(max_items: int | None = None) -> dict:
+    return {"type": "string", "pattern": json_names_pattern(max_items)}
+
+
 PLAIN_DETAIL_NOTE = "Some rules answer PostHog's bare `{\"detail\": ...}` instead (`PlainDetailError`)."
 
 ERROR_RESPONSES = {

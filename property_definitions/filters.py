@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from event_definitions.models import PropertyDefinition
+from posthog_core.schema import json_names_schema
 
 # PostHog's limit on group types per project: `group_type_index` is 0..4.
 GROUP_TYPES_LIMIT = 5
@@ -33,6 +35,11 @@ CORE_EVENT_PROPERTIES_WITHOUT_DOLLAR = sorted({
 })
 NUMERICAL_EXCLUDED = ["distinct_id", "timestamp"]
 MAX_JSON_NAMES = 1000
+
+
+@extend_schema_field(json_names_schema(MAX_JSON_NAMES))
+class JsonNamesField(serializers.CharField):
+    """A JSON-encoded array of names in the query string; the schema states its form."""
 
 
 def json_names(raw: str, attr: str) -> list[str]:
@@ -81,7 +88,7 @@ class PropertyDefinitionListQuerySerializer(serializers.Serializer):
         required=False, allow_null=True, default=None,
         help_text="True: only feature flag properties (`$feature/...`); false: everything else.",
     )
-    event_names = serializers.CharField(
+    event_names = JsonNamesField(
         required=False, allow_blank=True,
         help_text="JSON-encoded array of event names. Each row's `is_seen_on_filtered_events` then says whether "
         "the property was seen on one of them, and those rows come first. Only with `type=event`.",
@@ -90,7 +97,7 @@ class PropertyDefinitionListQuerySerializer(serializers.Serializer):
         required=False, allow_null=True, default=None,
         help_text="True: only properties seen on the events of `event_names`.",
     )
-    excluded_properties = serializers.CharField(
+    excluded_properties = JsonNamesField(
         required=False, allow_blank=True, help_text="JSON-encoded array of property names to leave out."
     )
     exclude_core_properties = serializers.BooleanField(

@@ -201,6 +201,11 @@ def filter_items(team):
         ({"not_type": "doc"}, ["Other/Img"]),
         ({"created_at__gt": "2020-01-01T12:00:00Z", "created_at__lt": "2020-01-03T00:00:00Z"}, ["SomeFolder/SubFolder/File2"]),
         ({"depth": "abc"}, ["Other/Img", "SomeFolder/File1", "SomeFolder/SubFolder/File2"]),
+        # Offsets past PostgreSQL's +-15:59, and times the offset carries off the calendar.
+        ({"created_at__gt": "2020-01-02T00:00:00-16:30"}, ["Other/Img"]),
+        ({"created_at__lt": "2020-01-02T20:00:00+23:59"}, ["SomeFolder/File1"]),
+        ({"created_at__gt": "0001-01-01T00:00:00+05:00"}, ["Other/Img", "SomeFolder/File1", "SomeFolder/SubFolder/File2"]),
+        ({"created_at__lt": "9999-12-31T23:59:59-05:00"}, ["Other/Img", "SomeFolder/File1", "SomeFolder/SubFolder/File2"]),
     ],
 )
 def test_list_filters(session_client, team, filter_items, params, expected):

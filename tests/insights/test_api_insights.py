@@ -193,6 +193,41 @@ def test_insight_list_filters_by_short_id(session_client, team):
     assert [row["id"] for row in body["results"]] == [wanted.pk]
 
 
+def test_insight_list_filters_by_created_by(session_client, user, team):
+    mine = InsightFactory(team=team, created_by=user)
+    InsightFactory(team=team, created_by=None)
+
+    body = session_client.get(url(team), {"created_by": user.id}).json()
+
+    assert [row["id"] for row in body["results"]] == [mine.pk]
+
+
+@pytest.mark.parametrize("created_by", [str(2**63), "1" + "0" * 60, "-1"])
+def test_insight_list_created_by_past_any_user_id_matches_nothing(session_client, user, team, created_by):
+    InsightFactory(team=team, created_by=user)
+
+    response = session_client.get(url(team), {"created_by": created_by})
+
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize("created_by", ["1.5", "1e3", "me"])
+def test_insight_list_created_by_not_a_whole_number_is_400(session_client, team, created_by):
+    response = session_client.get(url(team), {"created_by": created_by})
+
+    assert response.status_code == 400
+    assert response.json()["attr"] == "created_by"
+
+
+def test_insight_list_schema_types_created_by_as_an_integer(session_client):
+    schema = session_client.get("/api/schema/?format=json").json()
+    parameters = schema["paths"]["/api/projects/{project_id}/insights/"]["get"]["parameters"]
+
+    [created_by] = [p for p in parameters if p["name"] == "created_by"]
+    assert created_by["schema"] == {"type": "integer"}
+
+
 def test_insight_delete_is_not_allowed_use_soft_delete(session_client, team):
     insight = InsightFactory(team=team)
 
