@@ -97,6 +97,16 @@ class ScopedAutoSchema(AutoSchema):
     `plain_detail_statuses = {"count": ("400",)}`; those statuses document either shape.
     """
 
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        # DRF strips a CharField's value before its blank check: a whitespace-only string is a
+        # blank one, refused unless allow_blank. Say so where the request would be refused.
+        if (direction == "request" and isinstance(field, serializers.CharField) and field.trim_whitespace
+                and not field.allow_blank and schema.get("type") == "string"
+                and not {"enum", "format", "pattern"} & schema.keys()):
+            schema["pattern"] = NOT_BLANK_PATTERN
+        return schema
+
     def get_description(self) -> str:
         """The action's docstring, else the view's OWN docstring: an inherited one (such as
         TeamScopedViewSetMixin's contract) describes no endpoint."""
@@ -143,6 +153,8 @@ def preprocess_exclude_aliases(endpoints):
 # PostgreSQL stores no NUL character in text, so the API refuses one in any string it keeps or
 # searches by (`null_characters_not_allowed`). ECMA-262 and Python both read `\u0000`.
 NO_NUL_PATTERN = "^[^\\u0000]*$"
+# Not blank once stripped (Python's str.strip(): ECMA's `\s` plus \x1c-\x1f and \x85), no NUL.
+NOT_BLANK_PATTERN = "^[^\\u0000]*[^\\s\\u0000\\x1c-\\x1f\\x85][^\\u0000]*$"
 PAGING_MINIMUMS = {"limit": 1, "offset": 0}  # posthog_core.pagination.parse_non_negative, everywhere
 
 

@@ -202,3 +202,25 @@ def test_count_by_path_path_fits_the_request_line_the_server_reads():
 
     # Each character up to 4 UTF-8 bytes, each byte 3 once percent-encoded; gunicorn reads 4094.
     assert parameter["schema"]["maxLength"] * 4 * 3 + len("POST /api/projects/99999/file_system/count_by_path/?path= HTTP/1.1") <= 4094
+
+
+def test_request_strings_that_drf_strips_state_that_whitespace_alone_is_blank():
+    """DRF strips a CharField before its blank check; a schema minLength alone would admit "\\r"."""
+    stated = {
+        f"{name}.{field}": schema.get("pattern")
+        for name, component in COMPONENTS.items() if name.endswith("Request")
+        for field, schema in component.get("properties", {}).items()
+        if schema.get("type") == "string" and schema.get("minLength", 0) >= 1 and not {"enum", "format"} & schema.keys()
+    }
+
+    assert stated
+    assert [where for where, pattern in stated.items() if re.search(pattern, " \t\r\x1c\x85\u3000")] == []
+    assert all(re.search(pattern, " a ") for pattern in stated.values())
+
+
+@pytest.mark.django_db
+def test_file_system_log_view_whitespace_only_type_is_the_documented_400(session_client, team):
+    response = session_client.post(FS.format(project_id=team.id) + "log_view/", {"type": "\r", "ref": "x"}, format="json")
+
+    assert (response.status_code, response.json()["attr"]) == (400, "type")
+    assert not re.search(COMPONENTS["FileSystemLogViewRequest"]["properties"]["type"]["pattern"], "\r")
