@@ -17,7 +17,12 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
-from ingestion.partitions import event_partitions_drop_expired, event_partitions_ensure
+from ingestion.partitions import (
+    event_partition_drop_detached,
+    event_partitions_detach_expired,
+    event_partitions_detached,
+    event_partitions_ensure,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +32,12 @@ MAINTENANCE_LOCK_KEY = 0x65766E7470617274  # "evntpart"
 
 def events_maintenance_run(*, retention_days: int | None, now: datetime | None = None, wait: bool = False,
                            drop: bool = True) -> dict | None:
-    """Create the missing partitions of the window and, with `drop` and a retention, drop the expired
-    ones; None when another process holds the maintenance lock (unless `wait`)."""
+    """Create the missing partitions of the window and, with `drop` and a retention, detach the
+    expired ones and then drop them; None when another process holds the maintenance lock (unless
+    `wait`)."""
     now = now or datetime.now(UTC)
+    if drop:
+        events_detached_drop()  # months a stopped round detached and did not drop
     with transaction.atomic(), connection.cursor() as cursor:
         if wait:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MAINTENANCE_LOCK_KEY])
@@ -41,10 +49,23 @@ def events_maintenance_run(*, retention_days: int | None, now: datetime | None =
                                           back=settings.EVENTS_PARTITION_MONTHS_BACK, retention_days=retention_days)
         dropped = []
         if drop and retention_days is not None:
-            dropped = event_partitions_drop_expired(cursor=cursor, now=now, retention_days=retention_days)
+            dropped = event_partitions_detach_expired(cursor=cursor, now=now, retention_days=retention_days)
+    if dropped:
+        events_detached_drop()
     if created or dropped:
         logger.info("events partitions: created %s, dropped %s", created or "none", dropped or "none")
     return {"created": created, "dropped": dropped}
+
+
+def events_detached_drop() -> list[str]:
+    """Drop the detached months, each in a transaction of its own after the detach has committed:
+    freeing a month's files then locks that table alone, never the events table."""
+    with connection.cursor() as cursor:
+        names = event_partitions_detached(cursor=cursor)
+    for name in names:
+        with transaction.atomic(), connection.cursor() as cursor:
+            event_partition_drop_detached(cursor=cursor, name=name)
+    return names
 
 
 def _loop(interval: float, stop: threading.Event) -> None:

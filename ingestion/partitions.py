@@ -1,5 +1,5 @@
-"""The events table's monthly partitions: made ahead, split out of the default partition, dropped
-past the retention horizon.
+"""The events table's monthly partitions: made ahead, split out of the default partition, detached
+and then dropped past the retention horizon.
 
 `ingestion_event` is partitioned by RANGE on `timestamp`, one partition per UTC month
 (`ingestion_event_pYYYY_MM`), plus `ingestion_event_default` for any timestamp no monthly partition
@@ -25,6 +25,8 @@ PARENT = "ingestion_event"
 DEFAULT_PARTITION = f"{PARENT}_default"
 DEDUPE_SUFFIX = "_team_uuid"
 _MONTHLY = re.compile(rf"^{PARENT}_p(\d{{4}})_(\d{{2}})$")
+EXPIRED_PREFIX = f"{PARENT}_expired_p"
+_EXPIRED = re.compile(rf"^{EXPIRED_PREFIX}\d{{4}}_\d{{2}}$")
 LOCK_TIMEOUT = "5s"
 
 
@@ -129,9 +131,20 @@ def event_partitions_ensure(*, cursor, now: datetime, ahead: int, back: int, ret
     return created
 
 
-def event_partitions_drop_expired(*, cursor, now: datetime, retention_days: int) -> list[str]:
-    """Drop every monthly partition wholly older than the horizon (`now - retention_days`), and delete
-    the default partition's rows older than it; the partitions dropped.
+def expired_name(partition: str) -> str:
+    return partition.replace(f"{PARENT}_p", EXPIRED_PREFIX, 1)
+
+
+def event_partitions_detach_expired(*, cursor, now: datetime, retention_days: int) -> list[str]:
+    """Detach every monthly partition wholly older than the horizon (`now - retention_days`), renamed
+    `ingestion_event_expired_pYYYY_MM`, and delete the default partition's rows older than it; the
+    partitions detached.
+
+    This is the only step of retention that locks the events table, and only for catalog changes:
+    at commit the months have left every query. Their files are released afterwards by
+    event_partitions_drop_detached, which locks nothing but the detached tables; a drop of an
+    attached partition would hold the events table's lock (capture included) while the kernel
+    frees the month's pages.
 
     Month-granular: an event is kept at least `retention_days` and at most a month longer, since the
     month that straddles the horizon stays whole until it has passed entirely.
@@ -140,7 +153,28 @@ def event_partitions_drop_expired(*, cursor, now: datetime, retention_days: int)
     expired = [partition for partition in event_partitions_list(cursor=cursor) if partition.end <= horizon]
     cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
     for partition in expired:
-        cursor.execute(f'DROP TABLE "{partition.name}"')
+        cursor.execute(f'ALTER TABLE "{PARENT}" DETACH PARTITION "{partition.name}"')
+        cursor.execute(f'ALTER TABLE "{partition.name}" RENAME TO "{expired_name(partition.name)}"')
+        # Its dedupe index is named by us, not by PostgreSQL: free the name for a month made again.
+        cursor.execute(f'ALTER INDEX IF EXISTS "{dedupe_index_name(partition.name)}" '
+                       f'RENAME TO "{dedupe_index_name(expired_name(partition.name))}"')
     # The default partition holds only what no month covers, normally a handful of rows.
     cursor.execute(f'DELETE FROM "{DEFAULT_PARTITION}" WHERE timestamp < %s', [horizon])
     return [partition.name for partition in expired]
+
+
+def event_partitions_detached(*, cursor) -> list[str]:
+    """The detached months awaiting their drop (left behind too by a round that stopped between)."""
+    cursor.execute(
+        "SELECT relname FROM pg_class WHERE relkind = 'r' AND NOT relispartition "
+        "AND relnamespace = current_schema()::regnamespace AND starts_with(relname, %s) ORDER BY relname",
+        [EXPIRED_PREFIX])
+    return [name for (name,) in cursor.fetchall() if _EXPIRED.match(name)]
+
+
+def event_partition_drop_detached(*, cursor, name: str) -> None:
+    """Drop one detached month: its files are freed at commit, under a lock on that table alone."""
+    if not _EXPIRED.match(name):
+        raise ValueError(f"{name!r} is not a detached events partition")
+    cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    cursor.execute(f'DROP TABLE IF EXISTS "{name}"')

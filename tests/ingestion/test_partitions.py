@@ -17,8 +17,11 @@ from ingestion.models import Event
 from ingestion.partitions import (
     DEFAULT_PARTITION,
     add_months,
+    event_partitions_detach_expired,
+    event_partitions_detached,
     event_partitions_ensure,
     event_partitions_list,
+    expired_name,
     month_start,
     partition_name,
 )
@@ -126,6 +129,46 @@ def test_retention_drops_months_wholly_past_the_horizon_and_keeps_the_rest(team)
     assert result["dropped"] == [partition_name(add_months(CURRENT, offset)) for offset in range(-12, -3)]
     assert set(stored_in(team)) == set(kept) and not set(expired) & set(stored_in(team))
     assert partition_months()[0] == straddling
+
+
+def tables_named(*names: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_class WHERE relname = ANY(%s)", [list(names)])
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_retention_leaves_no_table_of_the_dropped_months(team):
+    old = add_months(CURRENT, -6)
+
+    dropped = events_maintenance_run(retention_days=150, wait=True)["dropped"]
+
+    assert partition_name(old) in dropped
+    assert tables_named(partition_name(old), expired_name(partition_name(old))) == set()
+
+
+def test_detach_takes_the_month_out_of_the_events_table_before_its_drop(team):
+    old = add_months(CURRENT, -6)
+    [expired] = write(team, datetime(old.year, old.month, 3, tzinfo=UTC))
+
+    with connection.cursor() as cursor:
+        detached = event_partitions_detach_expired(cursor=cursor, now=NOW, retention_days=150)
+        left = event_partitions_detached(cursor=cursor)
+
+    assert partition_name(old) in detached
+    assert expired not in stored_in(team)
+    assert expired_name(partition_name(old)) in left
+    assert old not in partition_months()
+
+
+def test_retention_round_drops_months_a_stopped_round_left_detached(team):
+    old = add_months(CURRENT, -6)
+    with connection.cursor() as cursor:
+        event_partitions_detach_expired(cursor=cursor, now=NOW, retention_days=150)
+    assert tables_named(expired_name(partition_name(old)))
+
+    events_maintenance_run(retention_days=None, wait=True)
+
+    assert tables_named(expired_name(partition_name(old))) == set()
 
 
 def test_retention_run_again_drops_nothing(team):
