@@ -36,8 +36,6 @@ def events_maintenance_run(*, retention_days: int | None, now: datetime | None =
     expired ones and then drop them; None when another process holds the maintenance lock (unless
     `wait`)."""
     now = now or datetime.now(UTC)
-    if drop:
-        events_detached_drop()  # months a stopped round detached and did not drop
     with transaction.atomic(), connection.cursor() as cursor:
         if wait:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MAINTENANCE_LOCK_KEY])
@@ -50,18 +48,20 @@ def events_maintenance_run(*, retention_days: int | None, now: datetime | None =
         dropped = []
         if drop and retention_days is not None:
             dropped = event_partitions_detach_expired(cursor=cursor, now=now, retention_days=retention_days)
-    if dropped:
-        events_detached_drop()
+        # These, and any month a stopped round detached but did not drop.
+        detached = event_partitions_detached(cursor=cursor) if drop else []
+    events_detached_drop(detached)
     if created or dropped:
         logger.info("events partitions: created %s, dropped %s", created or "none", dropped or "none")
     return {"created": created, "dropped": dropped}
 
 
-def events_detached_drop() -> list[str]:
-    """Drop the detached months, each in a transaction of its own after the detach has committed:
-    freeing a month's files then locks that table alone, never the events table."""
-    with connection.cursor() as cursor:
-        names = event_partitions_detached(cursor=cursor)
+def events_detached_drop(names: list[str] | None = None) -> list[str]:
+    """Drop the detached months (`names`, or every one), each in a transaction of its own after the
+    detach has committed: freeing a month's files then locks that table alone, never the events table."""
+    if names is None:
+        with connection.cursor() as cursor:
+            names = event_partitions_detached(cursor=cursor)
     for name in names:
         with transaction.atomic(), connection.cursor() as cursor:
             event_partition_drop_detached(cursor=cursor, name=name)
