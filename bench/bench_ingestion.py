@@ -47,6 +47,13 @@ def make_event(rng: random.Random, name: str, now: datetime) -> dict:
         "experiment_variant": rng.choice(["control", "test"]),
         "search_query": rng.choice(["shoes", "red hat", "gift card", ""]),
     }
+    # Person updates as posthog-js sends them: `$set_once` of the initial context on a visitor's first
+    # events, `$set` when the app identifies someone.
+    if rng.random() < 0.1:
+        properties["$set_once"] = {"$initial_referrer": properties["referrer"], "$initial_os": properties["$os"],
+                                   "$initial_current_url": properties["$current_url"]}
+    if rng.random() < 0.02:
+        properties["$set"] = {"email": f"user{rng.randrange(20000)}@example.com", "plan": properties["plan"]}
     return {
         "event": name,
         "distinct_id": f"user-{rng.randrange(20000)}",

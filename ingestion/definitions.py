@@ -10,6 +10,8 @@ from typing import Any
 MAX_DEFINITION_NAME_BYTES = 200
 # Person updates carried in event properties; they describe the person, not the event.
 SKIPPED_PROPERTIES = frozenset({"$set", "$set_once", "$unset"})
+# The updates whose keys are person properties (`$unset` only names properties to remove).
+PERSON_UPDATES = ("$set", "$set_once")
 _ISO_DATETIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$"
 )
@@ -60,6 +62,25 @@ def batch_definitions(events: list[dict[str, Any]]) -> tuple[list[str], list[tup
         sorted(name for name in event_names if definition_name_ok(name)),
         sorted((name, kind) for name, kind in property_types.items() if definition_name_ok(name)),
     )
+
+
+def batch_person_properties(events: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """Sorted (person property name, type) pairs of the batch's `$set` and `$set_once` objects, the
+    first typed sighting winning: PostHog's person property definitions come from them."""
+    property_types: dict[str, str | None] = {}
+    typed: set[str] = set()
+    for event in events:
+        properties = event["properties"]
+        for key in PERSON_UPDATES:
+            update = properties.get(key)
+            if not isinstance(update, dict):
+                continue
+            for name in update.keys() - typed:
+                kind = property_type_infer(update[name])
+                property_types[name] = kind
+                if kind is not None:
+                    typed.add(name)
+    return sorted((name, kind) for name, kind in property_types.items() if definition_name_ok(name))
 
 
 def batch_event_properties(events: list[dict[str, Any]]) -> tuple[list[str], list[str]]:

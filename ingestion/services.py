@@ -18,7 +18,7 @@ from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 
 from event_definitions.models import EventDefinition, EventProperty, PropertyDefinition
-from ingestion.definitions import batch_definitions, batch_event_properties
+from ingestion.definitions import batch_definitions, batch_event_properties, batch_person_properties
 from ingestion.models import Event
 from ingestion.normalizing import capture_batch_normalize, capture_events_extract, capture_token_resolve
 from ingestion.partitions import is_dedupe_index
@@ -69,11 +69,13 @@ FROM (
 WHERE d.id = stale.id AND (d.last_seen_at IS NULL OR d.last_seen_at < %(now)s)
 """
 
+# Event and person property definitions in one statement, `kinds` telling them apart; rows come
+# sorted by (kind, name), the lock order of concurrent batches.
 INSERT_PROPERTY_DEFINITIONS_SQL = f"""
 INSERT INTO {PropertyDefinition._meta.db_table} (id, team_id, name, is_numerical, property_type, type)
-SELECT p.id, %(team_id)s, p.name, p.property_type IS NOT DISTINCT FROM 'Numeric', p.property_type, {PropertyDefinition.Type.EVENT}
-FROM unnest(%(ids)b::uuid[], %(names)b::text[], %(types)b::text[]) WITH ORDINALITY
-     AS p(id, name, property_type, position)
+SELECT p.id, %(team_id)s, p.name, p.property_type IS NOT DISTINCT FROM 'Numeric', p.property_type, p.kind
+FROM unnest(%(ids)b::uuid[], %(names)b::text[], %(types)b::text[], %(kinds)b::smallint[]) WITH ORDINALITY
+     AS p(id, name, property_type, kind, position)
 ORDER BY p.position
 ON CONFLICT DO NOTHING
 """
@@ -153,9 +155,11 @@ def capture_events_write(*, team_id: int, events: list[dict[str, Any]], now: dat
 
 
 def capture_definitions_write(*, team_id: int, events: list[dict[str, Any]], now: datetime) -> None:
-    """Insert missing event and property definitions and event → property pairs, and advance
-    `last_seen_at`: four queries."""
-    event_names, properties = batch_definitions(events)
+    """Insert missing event definitions, event and person property definitions and event → property
+    pairs, and advance `last_seen_at`: four queries."""
+    event_names, event_properties = batch_definitions(events)
+    properties = [(PropertyDefinition.Type.EVENT, name, kind) for name, kind in event_properties] + [
+        (PropertyDefinition.Type.PERSON, name, kind) for name, kind in batch_person_properties(events)]
     pair_events, pair_properties = batch_event_properties(events)
     pairs = [
         pair for pair in zip(repeat(team_id), pair_events, pair_properties, strict=False)
@@ -173,8 +177,9 @@ def capture_definitions_write(*, team_id: int, events: list[dict[str, Any]], now
                 {
                     "team_id": team_id,
                     "ids": [uuid7() for _ in properties],
-                    "names": [name for name, _ in properties],
-                    "types": [kind for _, kind in properties],
+                    "names": [name for _, name, _ in properties],
+                    "types": [kind for _, _, kind in properties],
+                    "kinds": [int(definition_type) for definition_type, _, _ in properties],
                 },
             )
         if pairs:

@@ -319,6 +319,7 @@ def test_capture_creates_definitions_with_inferred_types(client, team):
         ("obj", None, False, 1),
         ("s", "String", False, 1),
         ("when", "DateTime", False, 1),
+        ("x", "Numeric", True, 2),  # a person property, from `$set`
     ]
 
 

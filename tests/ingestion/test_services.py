@@ -170,7 +170,8 @@ def test_ingest_event_level_set_travels_in_properties(team):
     ingest(team, {**CaptureEventFactory(properties={}), "$set": {"email": "a@example.com"}})
 
     assert Event.objects.get(team=team).properties == {"$set": {"email": "a@example.com"}}
-    assert not PropertyDefinition.objects.filter(team=team).exists()
+    assert list(PropertyDefinition.objects.filter(team=team).values_list("name", "type")) == [
+        ("email", PropertyDefinition.Type.PERSON)]
 
 
 def test_ingest_batch_overlapping_stored_events_stores_only_new_ones(team):
