@@ -174,14 +174,25 @@ def _forbid_nul(schema: dict) -> None:
             _forbid_nul(child)
 
 
+# gunicorn reads a request line of at most 4094 bytes (`limit_request_line`) and answers a longer
+# one itself, with an HTML page, before the request reaches the API.
+URI_TOO_LONG_RESPONSE = {
+    "description": "The request line (method, path and query string) is longer than 4094 bytes; the web "
+    "server answers this itself, as an HTML page.",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
+
+
 def postprocess_stated_rules(result, generator, request, public):
     """State in the document the input rules every endpoint applies: no NUL in request strings
-    (bodies, query and path), and the paging bounds. Request bodies are the `...Request`
-    components (COMPONENT_SPLIT_REQUEST) and any inline request schema."""
+    (bodies, query and path), the paging bounds, and the web server's limit on the request line.
+    Request bodies are the `...Request` components (COMPONENT_SPLIT_REQUEST) and any inline
+    request schema."""
     for item in result.get("paths", {}).values():
         for operation in item.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            operation["responses"].setdefault("414", URI_TOO_LONG_RESPONSE)
             for parameter in operation.get("parameters", []):
                 schema = parameter.get("schema", {})
                 if parameter["in"] == "query" and schema.get("type") == "integer" and parameter["name"] in PAGING_MINIMUMS:

@@ -224,3 +224,12 @@ def test_file_system_log_view_whitespace_only_type_is_the_documented_400(session
 
     assert (response.status_code, response.json()["attr"]) == (400, "type")
     assert not re.search(COMPONENTS["FileSystemLogViewRequest"]["properties"]["type"]["pattern"], "\r")
+
+
+@pytest.mark.parametrize("path", ["/api/projects/", "/api/projects/{project_id}/event_definitions/",
+                                  "/api/projects/{project_id}/file_system/{id}/"])
+def test_every_operation_documents_the_web_servers_414_for_a_long_request_line(path):
+    methods = [op for op in SCHEMA["paths"].get(path, {}).values() if isinstance(op, dict)]
+
+    assert methods
+    assert all(op["responses"]["414"]["content"] == {"text/html": {"schema": {"type": "string"}}} for op in methods)
