@@ -142,7 +142,7 @@ def event_partitions_detach_expired(*, cursor, now: datetime, retention_days: in
 
     This is the only step of retention that locks the events table, and only for catalog changes:
     at commit the months have left every query. Their files are released afterwards by
-    event_partitions_drop_detached, which locks nothing but the detached tables; a drop of an
+    event_partition_drop_detached, which locks nothing but the detached tables; a drop of an
     attached partition would hold the events table's lock (capture included) while the kernel
     frees the month's pages.
 
