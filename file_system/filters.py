@@ -10,7 +10,6 @@ character is a 400 naming the parameter, dates are ISO 8601.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import ProhibitNullCharactersValidator
@@ -21,6 +20,7 @@ from rest_framework.exceptions import ValidationError
 
 from file_system.models import FOLDER
 from file_system.search import like_escape, search_sql
+from posthog_core.utils import clamped_utc
 
 PLAIN_ORDERINGS = frozenset({"path", "-path", "created_at", "-created_at"})
 VIEW_ORDERINGS = frozenset({"last_viewed_at", "-last_viewed_at"})
@@ -76,14 +76,9 @@ def _date_value(params, name: str):
         value = _ISO_DATETIME.clean(params.get(name))
     except DjangoValidationError as error:
         raise ValidationError({name: [error.messages[0]]}, code="invalid") from None
-    if value is None:
-        return None
     # In UTC: PostgreSQL refuses offsets past +-15:59 that ISO 8601 (and Python) allow; a time that
     # leaves the calendar on the way is before or after every entry.
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        return datetime.min.replace(tzinfo=UTC) if value.year < 5000 else datetime.max.replace(tzinfo=UTC)
+    return None if value is None else clamped_utc(value)
 
 
 @dataclass(frozen=True)

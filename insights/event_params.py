@@ -19,10 +19,9 @@ from drf_spectacular.utils import OpenApiParameter
 from insights.dates import DateError, parse_point
 from insights.query_spec import MAX_FILTERS, fail
 from posthog_core.schema import JSON_STRING_PATTERN
+from posthog_core.utils import EARLIEST, LATEST, clamped_utc
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-EARLIEST = datetime.min.replace(tzinfo=UTC)
-LATEST = datetime.max.replace(tzinfo=UTC)
 # `<microseconds since 1970-01-01 UTC>.<event uuid as 32 hex digits>`: the (timestamp, uuid) of the
 # last row of the previous page.
 CURSOR = re.compile(r"^(-?[0-9]{1,18})\.([0-9a-fA-F]{32})$")
@@ -56,14 +55,6 @@ LIST_PARAMETERS = [
                      description="Where the page starts, from a previous page's `next`: the position after "
                      "the last row, `<microseconds since 1970 UTC>.<uuid hex>`."),
 ]
-
-
-def clamped_utc(moment: datetime, zone: ZoneInfo) -> datetime:
-    """`moment` (naive: in `zone`) in UTC; a time that leaves the calendar's range becomes its end."""
-    try:
-        return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
-    except OverflowError:
-        return EARLIEST if moment.year < 5000 else LATEST
 
 
 def parse_bound(value: str, key: str, *, zone: ZoneInfo, now: datetime) -> datetime:

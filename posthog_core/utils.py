@@ -1,4 +1,4 @@
-"""Small helpers shared by every app: time-ordered UUIDs and random tokens."""
+"""Small helpers shared by every app: time-ordered UUIDs, random tokens, UTC times clamped to the calendar."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import secrets
 import string
 import time
 import uuid
+from datetime import UTC, datetime, tzinfo
 
 _BASE62 = string.digits + string.ascii_letters
 
@@ -30,3 +31,16 @@ def parse_uuid(value: object) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def clamped_utc(moment: datetime, zone: tzinfo = UTC) -> datetime:
+    """`moment` (naive: in `zone`) in UTC; a time that leaves the calendar's range on the way (year 1
+    with a positive offset, year 9999 with a negative one) becomes that end of it."""
+    try:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
+    except OverflowError:
+        return EARLIEST if moment.year < 5000 else LATEST

@@ -19,8 +19,6 @@ from rest_framework.exceptions import ValidationError
 
 from insights.event_params import (
     CURSOR,
-    EARLIEST,
-    LATEST,
     PROPERTIES_PATTERN,
     RELATIVE_BOUND_PATTERN,
     cursor_decode,
@@ -28,6 +26,7 @@ from insights.event_params import (
     parse_bound,
 )
 from insights.query_spec import parse_properties
+from posthog_core.utils import EARLIEST, LATEST
 
 NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
 ZONES = st.sampled_from([ZoneInfo("UTC"), ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago")])
