@@ -4,23 +4,11 @@ and in Redis (Django's RedisCache, when 127.0.0.1:6379 answers) against a Redis 
 
 from __future__ import annotations
 
-import socket
 import uuid
 
-from bench.harness import Context, time_calls
+from bench.harness import LOCAL_REDIS_URL, Context, redis_reachable, time_calls
 
 CALLS = 3000
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def redis_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def run(ctx: Context) -> None:
     from django.core.cache.backends.redis import RedisCache
     from django.db import connection
@@ -46,7 +34,7 @@ def run(ctx: Context) -> None:
     if not redis_reachable():
         ctx.note("ratelimit_redis_hit: skipped (Redis not reachable on 127.0.0.1:6379)")
         return
-    cache = RedisCache(REDIS_URL, {"KEY_PREFIX": caller})
+    cache = RedisCache(LOCAL_REDIS_URL, {"KEY_PREFIX": caller})
     redis_store = CacheCounterStore.__new__(CacheCounterStore)
     redis_store.cache = cache
     client = cache._cache.get_client(write=True)

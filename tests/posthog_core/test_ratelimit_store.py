@@ -13,22 +13,12 @@ import pytest
 from django.core.cache import caches
 from django.db import connections
 
+from bench.harness import LOCAL_REDIS_URL, redis_reachable
 from posthog_core.models import RateLimitCounter
 from posthog_core.ratelimit import Bucket, CacheCounterStore, PostgresCounterStore, parse_rate
 
 THREADS = 8
 HITS_PER_THREAD = 40
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def redis_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 needs_redis = pytest.mark.skipif(not redis_reachable(), reason="Redis is not reachable on 127.0.0.1:6379")
 
 
@@ -37,7 +27,7 @@ def redis_cache(settings):
     """A Redis-backed cache under a prefix no other test (or engineer) uses, as REDIS_URL would configure."""
     settings.CACHES = {
         **settings.CACHES,
-        "ratelimit-test": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+        "ratelimit-test": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": LOCAL_REDIS_URL,
                            "KEY_PREFIX": f"test-{uuid.uuid4().hex}"},
     }
     settings.RATE_LIMIT_STORE = "cache"
