@@ -134,12 +134,8 @@ class OrganizationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return organization
 
 
-class OrganizationProjectViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class OrganizationProjectViewSet(ProjectViewSet):
     """The projects of one of the caller's organizations (PostHog's `/api/organizations/{id}/projects/`)."""
-
-    scope_object = "project"
-    serializer_class = ProjectSerializer
-    queryset = Project.objects.none()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -147,5 +143,4 @@ class OrganizationProjectViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewS
         organization_id = parse_uuid(self.kwargs["organization_id"])
         if organization_id is None or not _organizations_for(self.request).filter(pk=organization_id).exists():
             raise NotFound("Organization not found.")
-        return services.projects_for_user(user=self.request.user, key=_key(self.request)).filter(
-            organization_id=organization_id)
+        return super().get_queryset().filter(organization_id=organization_id)
