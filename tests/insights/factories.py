@@ -10,6 +10,8 @@ import factory
 from ingestion.models import Event
 from insights.models import Dashboard, DashboardTile, Insight
 
+# The frozen "now" of the insight tests (tests/insights/conftest.py `frozen_now`).
+NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
 TRENDS_QUERY = {"kind": "TrendsQuery", "series": [{"kind": "EventsNode", "event": "$pageview"}]}
 
 

@@ -1,18 +1,15 @@
 """/dashboards/: permissions, isolation, tiles with results under the dashboard's dates, soft delete, filing."""
 
-from datetime import UTC, datetime
 
 import pytest
-import time_machine
 
 from file_system.models import FileSystem
 from insights.models import Dashboard, DashboardTile
 from tests.insights.factories import DashboardFactory, DashboardTileFactory, InsightFactory, make_event
 from tests.posthog_core.matrix import Route, assert_scope_outcome, matrix_cases
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
-NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
 QUERY = {"kind": "InsightVizNode", "source": {"kind": "TrendsQuery", "series": [{"event": "$pageview"}],
                                               "dateRange": {"date_from": "-1d"}}}
 ROUTES = [
@@ -21,12 +18,6 @@ ROUTES = [
     Route("get", "/api/projects/{project_id}/dashboards/{id}/", "dashboard:read"),
     Route("patch", "/api/projects/{project_id}/dashboards/{id}/", "dashboard:write", body={"name": "renamed"}),
 ]
-
-
-@pytest.fixture(autouse=True)
-def frozen_now():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def url(team, dashboard=None):

@@ -6,25 +6,17 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
-from tests.insights.factories import make_event
+from tests.insights.factories import NOW, make_event
 from tests.posthog_core.matrix import Route, assert_scope_outcome, matrix_cases
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
-NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
 TRENDS = {"kind": "TrendsQuery", "series": [{"event": "$pageview"}], "dateRange": {"date_from": "-1d"}}
 ROUTES = [
     Route("post", "/api/projects/{project_id}/query/", "query:read", body={"query": TRENDS}),
     Route("get", "/api/projects/{project_id}/events/", "query:read"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def frozen_now():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def query_url(team):

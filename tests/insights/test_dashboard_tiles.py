@@ -1,24 +1,14 @@
 """Dashboard tiles as PostHog shapes them (`order` from the `sm` layout's `y`), and a dashboard
 PATCH's `tiles`: changes to existing tiles by id, any bad item a 400 whose `attr` points at it."""
 
-from datetime import UTC, datetime
 
 import pytest
-import time_machine
 
 from insights.models import Dashboard, DashboardTile
 from tests.factories import ProjectFactory
 from tests.insights.factories import DashboardFactory, DashboardTileFactory, InsightFactory
 
-pytestmark = pytest.mark.django_db
-
-NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen_now():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
 
 def url(team, dashboard):

@@ -1,25 +1,16 @@
 """EventsQuery: columns, filters, ordering, paging, the streaming service and hostile input."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 from rest_framework.exceptions import ValidationError
 
 from event_definitions.models import QueryLog
 from insights.services import events_query_stream, query_execute
 from posthog_core.exception_handler import error_body
-from tests.insights.factories import make_event
+from tests.insights.factories import NOW, make_event
 
-pytestmark = pytest.mark.django_db
-
-NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen_now():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
 
 def events_query(team, **query):

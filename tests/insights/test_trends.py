@@ -2,24 +2,15 @@
 
 import random
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
-import time_machine
 from rest_framework.exceptions import ValidationError
 
 from insights.services import query_execute
-from tests.insights.factories import make_event
+from tests.insights.factories import NOW, make_event
 
-pytestmark = pytest.mark.django_db
-
-NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen_now():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
 
 def trends(team, **query):
