@@ -97,7 +97,10 @@ def parse_point(value: str, *, zone: ZoneInfo, now: datetime, end: bool) -> date
     except (ValueError, OverflowError) as error:
         raise DateError(str(error)) from error
     if moment.tzinfo is not None:
-        moment = moment.astimezone(zone).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(zone).replace(tzinfo=None)
+        except OverflowError as error:  # year 1 with a positive offset, year 9999 with a negative one
+            raise DateError("date out of range") from error
     if not 1 < moment.year < 9999:
         raise DateError("date out of range")
     return moment

@@ -57,8 +57,9 @@ LIST_PARAMETERS = [
 ]
 
 
-def parse_bound(value: str, key: str, *, zone: ZoneInfo, now: datetime) -> datetime:
-    """An `after`/`before` value as a UTC datetime; anything unreadable is a 400 naming `key`."""
+def parse_bound(value: str, path: list[str], *, zone: ZoneInfo, now: datetime) -> datetime:
+    """An `after`/`before` value (of `/events/` or an EventsQuery) as a UTC datetime; anything
+    unreadable is a 400 naming `path`."""
     text = value[:64].strip()
     try:
         return clamped_utc(parse_point(text, zone=zone, now=now, end=False), zone)
@@ -67,8 +68,15 @@ def parse_bound(value: str, key: str, *, zone: ZoneInfo, now: datetime) -> datet
     try:
         return clamped_utc(datetime.fromisoformat(text.replace("Z", "+00:00")), zone)
     except ValueError:
-        fail([key], f"Could not parse the date '{text}'.", "invalid_date")
+        fail(path, f"Could not parse the date '{text}'.", "invalid_date")
     raise AssertionError("unreachable")
+
+
+def check_bound(value: object, path: list[str]) -> None:
+    """Fail validation (400 at `path`) unless `value` is a bound parse_bound takes."""
+    if not isinstance(value, str) or len(value) > 64:
+        fail(path, "Expected a date string such as -7d, mStart or 2024-01-31.", "invalid_date")
+    parse_bound(value, path, zone=ZoneInfo("UTC"), now=datetime.now(UTC))
 
 
 def cursor_encode(timestamp: datetime, uuid) -> str:

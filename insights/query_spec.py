@@ -218,7 +218,7 @@ def _order_by(raw: Any, path: list[str], select: list[str]) -> list[tuple[str, s
 
 
 def parse_events_query(raw: dict, path: list[str]) -> EventsQuerySpec:
-    from insights.dates import check_date
+    from insights.event_params import check_bound
 
     obj = _object(raw, path, {"kind", "select", "event", "properties", "after", "before", "orderBy", "limit",
                               "offset", "version", "response"})
@@ -230,7 +230,7 @@ def parse_events_query(raw: dict, path: list[str]) -> EventsQuerySpec:
         fail([*path, "select"], "`*` cannot be combined with count().", "invalid_choice")
     for key in ("after", "before"):
         if obj.get(key) is not None and obj.get(key) != "all":
-            check_date(obj.get(key), [*path, key])
+            check_bound(obj.get(key), [*path, key])
     return EventsQuerySpec(
         select=select,
         event=_string(obj.get("event"), [*path, "event"]),

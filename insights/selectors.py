@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db import DataError, connection, transaction
 
 from insights import compiler
-from insights.dates import Buckets, DateError, parse_point, project_zone, trends_buckets
+from insights.dates import Buckets, project_zone, trends_buckets
 from insights.event_params import cursor_decode, cursor_encode, parse_bound
 from insights.query_spec import (
     EventsQuerySpec,
@@ -68,10 +68,7 @@ def _event_window(spec: EventsQuerySpec, zone, now: datetime, path: list[str]):
         if value is None or value == "all":
             bounds.append(None)
             continue
-        try:
-            bounds.append(parse_point(value, zone=zone, now=now, end=False).replace(tzinfo=zone).astimezone(UTC))
-        except (DateError, OverflowError):
-            fail([*path, key], f"Could not parse the date '{value}'.", "invalid_date")
+        bounds.append(parse_bound(value, [*path, key], zone=zone, now=now))
     return bounds
 
 
@@ -260,7 +257,7 @@ def events_list_where(*, team: Project, params: dict) -> compiler.Sql:
     """The WHERE clause of the `/events/` page (see events_list) from its raw query parameters; also
     what an export of an `/events/` path streams by COPY (exports.copy_path)."""
     zone, now = project_zone(team.timezone), datetime.now(UTC)
-    bounds = {key: parse_bound(params[key], key, zone=zone, now=now) for key in ("after", "before") if params.get(key)}
+    bounds = {key: parse_bound(params[key], [key], zone=zone, now=now) for key in ("after", "before") if params.get(key)}
     try:
         raw_filters = json.loads(params["properties"]) if params.get("properties") else []
     except (ValueError, RecursionError):

@@ -78,6 +78,17 @@ def test_query_unknown_kind_returns_400_with_attr(session_client, team):
                                "detail": "Unsupported query kind; use EventsQuery or TrendsQuery.", "attr": "query__kind"}
 
 
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_query_date_range_whose_offset_leaves_the_calendar_returns_400(session_client, team, moment):
+    query = {"kind": "TrendsQuery", "series": [{"event": "a"}], "dateRange": {"date_from": moment}}
+
+    response = session_client.post(query_url(team), {"query": query}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"type": "validation_error", "code": "invalid_date",
+                               "detail": f"Could not parse the date '{moment}'.", "attr": "query__dateRange__date_from"}
+
+
 def test_query_missing_query_returns_400(session_client, team):
     response = session_client.post(query_url(team), {}, format="json")
 

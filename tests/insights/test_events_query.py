@@ -47,6 +47,16 @@ def test_events_query_defaults_to_the_last_24_hours(team):
     assert result["results"] == [["new"]]
 
 
+def test_events_query_bounds_at_the_calendars_ends_mean_forever_as_on_the_events_list(team):
+    make_event(team, "kept", NOW - timedelta(hours=2))
+
+    result = query_execute(team=team, query={"kind": "EventsQuery", "select": ["event"],
+                                             "after": "0001-01-01T00:00:00+05:00",
+                                             "before": "9999-12-31T23:59:59-05:00"})
+
+    assert result["results"] == [["kept"]]
+
+
 def test_events_query_count_groups_by_other_columns(team):
     for name, times in (("a", 3), ("b", 1), ("c", 2)):
         for _ in range(times):
