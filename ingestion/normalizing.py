@@ -121,9 +121,11 @@ def parse_datetime(value: Any) -> datetime | None:
             parsed = datetime.fromtimestamp(value, tz=UTC)
         else:
             return None
+        # In UTC here: an offset that carries year 1 back into 1 BC would be stored (PostgreSQL
+        # takes it) as a timestamp no reader can load again.
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     except (ValueError, OverflowError, OSError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def sent_at_resolve(envelope: dict[str, Any], params: dict[str, str]) -> datetime | None:

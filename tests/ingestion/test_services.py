@@ -75,6 +75,14 @@ def test_ingest_missing_or_invalid_timestamp_means_now(team, timestamp):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_ingest_timestamp_whose_offset_carries_it_before_year_1_means_now(team):
+    # Stored as given, it would be 1 BC in UTC: PostgreSQL keeps it, but no reader can load it.
+    ingest(team, CaptureEventFactory(timestamp="0001-01-01T00:00:00+05:00"))
+
+    assert stored_timestamp(team) == NOW
+
+
+@time_machine.travel(NOW, tick=False)
 def test_ingest_timestamp_more_than_23_hours_ahead_means_now(team):
     ingest(team, CaptureEventFactory(timestamp="2026-03-03T00:00:00Z"))
 
