@@ -92,7 +92,11 @@ def events_xlsx_sheet(*, plan: EventsCopyPlan, row_limit: int, on_done: Callable
 
 def _string(value: str) -> str:
     inline = _INLINE.format(text=value)
-    date = _DATE_STRING.format(v=value, serial=_SERIAL.format(ts=_timestamp_of(value)), inline=inline)
+    timestamp = _timestamp_of(value)
+    # A time whose offset carries it out of years 1 to 9999 stays text, as the Python writer leaves it.
+    serial = (f"CASE WHEN {timestamp} >= '0001-01-01' AND {timestamp} < '10000-01-01' "
+              f"THEN {_SERIAL.format(ts=timestamp)} ELSE {inline} END")
+    date = _DATE_STRING.format(v=value, serial=serial, inline=inline)
     return _STRING.format(v=value, date=date, escaped=_INLINE.format(text=_ESCAPED.format(v=value)), inline=inline)
 
 

@@ -165,7 +165,8 @@ def cell(value: Any) -> str:
     if kind is int or (kind is float and math.isfinite(value)):
         return f"<c><v>{value!r}</v></c>"
     if isinstance(value, datetime):
-        return _date_cell(as_datetime(value), STYLE_DATETIME)
+        moment = as_datetime(value)
+        return _date_cell(moment, STYLE_DATETIME) if moment else _string_cell(value.isoformat())
     if isinstance(value, date):
         return _date_cell(datetime(value.year, value.month, value.day), STYLE_DATE)
     if isinstance(value, int | float) and math.isfinite(value):  # subclasses (a bool was caught above)
@@ -184,7 +185,10 @@ def as_datetime(value: Any) -> datetime | None:
             return None
     else:
         return None
-    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+    try:
+        return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+    except OverflowError:  # an offset that carries year 1 or 9999 off the calendar: left as text
+        return None
 
 
 def _date_cell(moment: datetime, style: int) -> str:

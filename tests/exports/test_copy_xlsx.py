@@ -16,7 +16,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VALUES = [
     "plain", "a & b <c> d", "two\nlines\ttab", "  padded  ", "Ünïcødé 名前", "", "2020-01-02T03:04:05Z",
     "2020-01-02 03:04:05.250+05:30", "2020-01-02T03:04", "2020-13-02T03:04:05", "2020-01-02T24:00:00",
-    "user-2020-01-02T03:04", 7, -2.5, 12.50, 2**70, True, False, None, [1, "x", None], [], "x" * 40_000,
+    "user-2020-01-02T03:04", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", 7, -2.5, 12.50, 2**70, True, False, None, [1, "x", None], [], "x" * 40_000,
 ]
 
 
