@@ -91,6 +91,11 @@ def bucket_expression(interval: str, timezone: str) -> Sql:
 def trends_series_sql(*, series: SeriesSpec, where: Sql, interval: str, timezone: str) -> Sql:
     """Rows of (bucket, value) for one series."""
     bucket = bucket_expression(interval, timezone)
+    if series.math == "dau":
+        # Each (bucket, user) pair once, then counted: the planner may hash the pairs, where
+        # count(DISTINCT) always sorts every row by (bucket, distinct_id) first.
+        return Sql(f"SELECT bucket, count(*) AS value FROM (SELECT {bucket.text} AS bucket, distinct_id FROM {TABLE} "
+                   f"WHERE {where.text} GROUP BY 1, 2) AS users GROUP BY 1", [*bucket.params, *where.params])
     aggregate = AGGREGATES[series.math]
     if series.math_property:
         number = numeric_expression(series.math_property)
