@@ -94,8 +94,9 @@ def _string(value: str) -> str:
     inline = _INLINE.format(text=value)
     timestamp = _timestamp_of(value)
     # A time whose offset carries it out of years 1 to 9999 stays text, as the Python writer leaves it.
-    serial = (f"CASE WHEN {timestamp} >= '0001-01-01' AND {timestamp} < '10000-01-01' "
-              f"THEN {_SERIAL.format(ts=timestamp)} ELSE {inline} END")
+    # Offsets are under a day, so only those two years can; the others skip the casts of the check.
+    serial = (f"CASE WHEN substr({value}, 1, 4) NOT IN ('0001', '9999') OR ({timestamp} >= '0001-01-01' "
+              f"AND {timestamp} < '10000-01-01') THEN {_SERIAL.format(ts=timestamp)} ELSE {inline} END")
     date = _DATE_STRING.format(v=value, serial=serial, inline=inline)
     return _STRING.format(v=value, date=date, escaped=_INLINE.format(text=_ESCAPED.format(v=value)), inline=inline)
 
