@@ -106,10 +106,15 @@ def parse_point(value: str, *, zone: ZoneInfo, now: datetime, end: bool) -> date
     return moment
 
 
-def check_date(value: object, path: list[str]) -> None:
-    """Fail validation (400 at `path`) unless `value` is a date this module understands."""
+def check_date_string(value: object, path: list[str]) -> None:
+    """Fail validation (400 at `path`) unless `value` is a string short enough to be a date."""
     if not isinstance(value, str) or len(value) > 64:
         fail(path, "Expected a date string such as -7d, mStart or 2024-01-31.", "invalid_date")
+
+
+def check_date(value: object, path: list[str]) -> None:
+    """Fail validation (400 at `path`) unless `value` is a date this module understands."""
+    check_date_string(value, path)
     try:
         parse_point(value, zone=ZoneInfo("UTC"), now=datetime.now(UTC), end=False)
     except DateError:
