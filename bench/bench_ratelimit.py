@@ -9,6 +9,8 @@ import uuid
 from bench.harness import LOCAL_REDIS_URL, Context, redis_reachable, time_calls
 
 CALLS = 3000
+
+
 def run(ctx: Context) -> None:
     from django.core.cache.backends.redis import RedisCache
     from django.db import connection
